@@ -1,0 +1,70 @@
+"""Engines for the embedded SQLite default and for PostgreSQL, with clear connection errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from essence.domain.errors import InfrastructureError, InvalidInput
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown: driver, host, port and database, never the password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "<unparseable URL>"
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite:///{parsed.database or ':memory:'}"
+    return parsed.render_as_string(hide_password=True)
+
+
+def create_database_engine(url: str, *, connect_timeout_s: int = 5) -> Engine:
+    """Create an engine for `url` (SQLite file or PostgreSQL) with sensible settings.
+
+    SQLite gets foreign keys on, WAL journaling and a busy timeout so parallel writers
+    wait instead of failing at once; PostgreSQL gets a connect timeout.
+
+    Raises:
+        InvalidInput: the URL cannot be parsed or names an unsupported database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput("database url", describe_url(url), "cannot be parsed") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {"connect_timeout": connect_timeout_s}
+        return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    raise InvalidInput("database url", describe_url(url), "use sqlite:/// or postgresql+psycopg://")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open one connection, translating failure into an InfrastructureError (exit 1)."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError:
+        raise InfrastructureError(
+            f"database: cannot connect to {describe_url(str(engine.url.render_as_string()))}"
+        ) from None
+
+
+def is_initialised(engine: Engine) -> bool:
+    """True when the schema exists (Alembic has run)."""
+    return inspect(engine).has_table("alembic_version")

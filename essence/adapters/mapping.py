@@ -1,0 +1,142 @@
+"""Translation between domain objects and SQLModel records (no queries here)."""
+
+from __future__ import annotations
+
+from essence.domain.case import Case, Consent, Step
+from essence.domain.personnummer import Personnummer
+from essence.domain.professions import Organisation, Profession
+from essence.domain.states import CaseState, StepState
+from essence.domain.team import Absence, Clinician, Roster
+from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.team import AbsenceRecord, ClinicianRecord
+
+_STEP_FIELDS = (
+    "ready_on",
+    "due_on",
+    "planned_on",
+    "planned_place",
+    "started_at",
+    "completed_at",
+    "completed_by",
+    "outcome",
+    "hold_reason",
+)
+
+
+def case_from_records(
+    record: CaseRecord,
+    steps: list[StepRecord],
+    assignments: list[StepAssignmentRecord],
+    template: object,
+) -> Case:
+    """Rebuild the Case aggregate from its rows (steps in the template's order)."""
+    by_key = {s.key: s for s in steps}
+    domain_steps: dict[str, Step] = {}
+    for key in template.keys:  # type: ignore[attr-defined]
+        row = by_key[key]
+        domain_steps[key] = Step(
+            key=key,
+            state=StepState(row.state),
+            resume_state=StepState(row.resume_state) if row.resume_state else None,
+            **{name: getattr(row, name) for name in _STEP_FIELDS},
+        )
+    for assignment in assignments:
+        domain_steps[assignment.step_key].assignees[Profession(assignment.profession)] = (
+            assignment.clinician_id
+        )
+    return Case(
+        id=record.id,
+        personnummer=Personnummer(record.personnummer),
+        child_name=record.child_name,
+        municipality=record.municipality,
+        referring_unit=record.referring_unit,
+        referral_date=record.referral_date,
+        template=template,  # type: ignore[arg-type]
+        consent=Consent(record.guardians, record.consenting, record.consent_recorded_on),
+        team_travels=record.team_travels,
+        state=CaseState(record.state),
+        steps=domain_steps,
+        opened_at=record.opened_at,
+        closed_at=record.closed_at,
+        withdrawn_reason=record.withdrawn_reason,
+        version=record.version,
+    )
+
+
+def case_columns(case: Case) -> dict[str, object]:
+    """The case row's changeable columns."""
+    return {
+        "child_name": case.child_name,
+        "municipality": case.municipality,
+        "referring_unit": case.referring_unit,
+        "guardians": case.consent.guardians,
+        "consenting": case.consent.consenting,
+        "consent_recorded_on": case.consent.recorded_on,
+        "team_travels": case.team_travels,
+        "state": case.state.value,
+        "closed_at": case.closed_at,
+        "withdrawn_reason": case.withdrawn_reason,
+    }
+
+
+def new_case_record(case: Case, template_id: int) -> CaseRecord:
+    """A fresh row for a new case."""
+    assert case.opened_at is not None
+    return CaseRecord(
+        id=case.id,
+        personnummer=case.personnummer.digits,
+        referral_date=case.referral_date,
+        template_id=template_id,
+        opened_at=case.opened_at,
+        version=1,
+        **case_columns(case),  # type: ignore[arg-type]
+    )
+
+
+def step_columns(step: Step) -> dict[str, object]:
+    """A step row's columns."""
+    return {
+        "state": step.state.value,
+        "resume_state": step.resume_state.value if step.resume_state else None,
+        **{name: getattr(step, name) for name in _STEP_FIELDS},
+    }
+
+
+def assignment_rows(case: Case) -> list[StepAssignmentRecord]:
+    """One row per (step, profession) assignment of the case."""
+    return [
+        StepAssignmentRecord(
+            case_id=case.id, step_key=step.key, profession=profession.value, clinician_id=cid
+        )
+        for step in case.steps.values()
+        for profession, cid in step.assignees.items()
+    ]
+
+
+def clinician_from_record(record: ClinicianRecord, absences: list[AbsenceRecord]) -> Clinician:
+    """Rebuild a clinician with their absences."""
+    return Clinician(
+        id=record.id,
+        name=record.name,
+        profession=Profession(record.profession),
+        organisation=Organisation(record.organisation),
+        base=record.base,
+        roster=Roster(tuple(int(x) for x in record.roster.split(","))),
+        absences=[Absence(a.first_day, a.last_day, a.reason) for a in absences],
+        daily_cap_minutes=record.daily_cap_minutes,
+        active=record.active,
+    )
+
+
+def clinician_record(clinician: Clinician) -> ClinicianRecord:
+    """A row for a clinician (absences are rows of their own)."""
+    return ClinicianRecord(
+        id=clinician.id,
+        name=clinician.name,
+        profession=clinician.profession.value,
+        organisation=clinician.organisation.value,
+        base=clinician.base,
+        roster=",".join(str(m) for m in clinician.roster.minutes_by_weekday),
+        daily_cap_minutes=clinician.daily_cap_minutes,
+        active=clinician.active,
+    )

@@ -1,0 +1,410 @@
+"""SQL repositories: cases, clinicians, pathways, users and the audit log over one session."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from essence.adapters import mapping
+from essence.domain.access import Role, User
+from essence.domain.case import Case
+from essence.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from essence.domain.pathway import PathwayTemplate
+from essence.domain.states import CaseState, StepState
+from essence.domain.team import Absence, Clinician
+from essence.services.ports import (
+    AuditEvent,
+    AuditLog,
+    CaseRepository,
+    ClinicianRepository,
+    PathwayRepository,
+    UserRepository,
+    WorkItem,
+)
+from models.audit import AuditRecord
+from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.pathway import PathwayTemplateRecord
+from models.team import AbsenceRecord, ClinicianRecord, UserRecord
+
+_TEMPLATE_CACHE: dict[tuple[str, int, str], PathwayTemplate] = {}
+_ID_CHUNK = 500
+OPEN_CASE_STATES = [s.value for s in CaseState if s.is_open]
+OPEN_STEP_STATES = (StepState.REQUESTED, StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
+
+
+class SqlPathwayRepository(PathwayRepository):
+    """Pathway templates stored as JSON, each version once; parsed templates are cached."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, template: PathwayTemplate) -> None:
+        existing = self.session.exec(
+            select(PathwayTemplateRecord).where(
+                PathwayTemplateRecord.name == template.name,
+                PathwayTemplateRecord.version == template.version,
+            )
+        ).first()
+        if existing is not None:
+            if existing.fingerprint != template.fingerprint():
+                raise InvalidInput(
+                    "pathway version",
+                    f"{template.name} v{template.version}",
+                    "exists with other content; raise the version number",
+                )
+            return
+        self.session.add(
+            PathwayTemplateRecord(
+                name=template.name,
+                version=template.version,
+                fingerprint=template.fingerprint(),
+                content=json.dumps(template.model_dump(mode="json"), ensure_ascii=False),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.session.flush()
+
+    def get(self, name: str, version: int | None = None) -> PathwayTemplate:
+        return _parse_template(self.record(name, version))
+
+    def record(self, name: str, version: int | None = None) -> PathwayTemplateRecord:
+        """The stored row of a template version (newest when `version` is None)."""
+        query = select(PathwayTemplateRecord).where(PathwayTemplateRecord.name == name)
+        if version is not None:
+            query = query.where(PathwayTemplateRecord.version == version)
+        row = self.session.exec(query.order_by(col(PathwayTemplateRecord.version).desc())).first()
+        if row is None:
+            raise NotFound("pathway", name if version is None else f"{name} v{version}")
+        return row
+
+    def by_id(self) -> dict[int, PathwayTemplate]:
+        """Every stored template by row id."""
+        rows = self.session.exec(select(PathwayTemplateRecord)).all()
+        return {row.id: _parse_template(row) for row in rows if row.id is not None}
+
+    def list(self) -> list[PathwayTemplate]:
+        rows = self.session.exec(
+            select(PathwayTemplateRecord).order_by(
+                PathwayTemplateRecord.name, PathwayTemplateRecord.version
+            )
+        ).all()
+        return [_parse_template(row) for row in rows]
+
+
+def _parse_template(row: PathwayTemplateRecord) -> PathwayTemplate:
+    key = (row.name, row.version, row.fingerprint)
+    if key not in _TEMPLATE_CACHE:
+        _TEMPLATE_CACHE[key] = PathwayTemplate.from_mapping(json.loads(row.content))
+    return _TEMPLATE_CACHE[key]
+
+
+class SqlCaseRepository(CaseRepository):
+    """Cases with optimistic locking: a save updates `version` only if nobody else did."""
+
+    def __init__(self, session: Session, pathways: SqlPathwayRepository) -> None:
+        self.session = session
+        self.pathways = pathways
+        self._templates: dict[int, PathwayTemplate] | None = None
+        self._loaded: dict[
+            str, tuple[int, dict[str, dict[str, object]], set[tuple[str, str, str]]]
+        ] = {}
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _template(self, template_id: int) -> PathwayTemplate:
+        if self._templates is None or template_id not in self._templates:
+            self._templates = self.pathways.by_id()
+        return self._templates[template_id]
+
+    def get(self, case_id: str) -> Case:
+        record = self.session.get(CaseRecord, case_id)
+        if record is None:
+            raise NotFound("case", case_id)
+        return self._build([record])[0]
+
+    def list(self, *, open_only: bool = False, ids: Iterable[str] | None = None) -> list[Case]:
+        query = select(CaseRecord)
+        if open_only:
+            query = query.where(col(CaseRecord.state).in_(OPEN_CASE_STATES))
+        if ids is not None:
+            wanted = list(ids)
+            records: list[CaseRecord] = []
+            for start in range(0, len(wanted), _ID_CHUNK):
+                chunk = wanted[start : start + _ID_CHUNK]
+                records.extend(self.session.exec(query.where(col(CaseRecord.id).in_(chunk))).all())
+        else:
+            records = list(self.session.exec(query).all())
+        records.sort(key=lambda r: (r.referral_date, r.id))
+        return self._build(records)
+
+    def _build(self, records: list[CaseRecord]) -> list[Case]:
+        ids = [r.id for r in records]
+        steps: dict[str, list[StepRecord]] = defaultdict(list)
+        assignments: dict[str, list[StepAssignmentRecord]] = defaultdict(list)
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            for row in self.session.exec(
+                select(StepRecord).where(col(StepRecord.case_id).in_(chunk))
+            ):
+                steps[row.case_id].append(row)
+            for row in self.session.exec(
+                select(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
+            ):
+                assignments[row.case_id].append(row)
+        cases = []
+        for record in records:
+            case = mapping.case_from_records(
+                record, steps[record.id], assignments[record.id], self._template(record.template_id)
+            )
+            self._remember(case)
+            cases.append(case)
+        return cases
+
+    def _remember(self, case: Case) -> None:
+        snapshot = {key: mapping.step_columns(step) for key, step in case.steps.items()}
+        assigned = {
+            (a.step_key, a.profession, a.clinician_id) for a in mapping.assignment_rows(case)
+        }
+        self._loaded[case.id] = (case.version, snapshot, assigned)
+
+    def ids_for_clinician(self, clinician_id: str) -> list[str]:
+        rows = self.session.exec(
+            select(StepAssignmentRecord.case_id)
+            .where(StepAssignmentRecord.clinician_id == clinician_id)
+            .distinct()
+        ).all()
+        return sorted(rows)
+
+    def worklist(self, clinician_id: str, states: Iterable[str]) -> list[WorkItem]:
+        query = (
+            select(StepRecord, CaseRecord.state)
+            .join(
+                StepAssignmentRecord,
+                and_(
+                    StepAssignmentRecord.case_id == StepRecord.case_id,
+                    StepAssignmentRecord.step_key == StepRecord.key,
+                ),
+            )
+            .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
+            .where(StepAssignmentRecord.clinician_id == clinician_id)
+            .where(col(StepRecord.state).in_(list(states)))
+            .where(col(CaseRecord.state).in_(["consented", "assessing", "feedback-given"]))
+        )
+        items = {
+            (row.case_id, row.key): WorkItem(
+                case_id=row.case_id,
+                step_key=row.key,
+                state=row.state,
+                ready_on=row.ready_on.isoformat() if row.ready_on else None,
+                planned_on=row.planned_on.isoformat() if row.planned_on else None,
+            )
+            for row, _case_state in self.session.exec(query)
+        }
+        return sorted(
+            items.values(), key=lambda w: (w.planned_on or w.ready_on or "", w.case_id, w.step_key)
+        )
+
+    def open_minutes_by_clinician(self) -> dict[str, int]:
+        templates = self.pathways.by_id()
+        minutes: dict[str, int] = defaultdict(int)
+        query = (
+            select(StepAssignmentRecord.clinician_id, StepRecord.key, CaseRecord.template_id)
+            .join(
+                StepRecord,
+                and_(
+                    StepAssignmentRecord.case_id == StepRecord.case_id,
+                    StepAssignmentRecord.step_key == StepRecord.key,
+                ),
+            )
+            .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
+            .where(col(StepRecord.state).in_([s.value for s in OPEN_STEP_STATES]))
+        )
+        for clinician_id, key, template_id in self.session.exec(query):
+            minutes[clinician_id] += templates[template_id].step(key).minutes
+        return dict(minutes)
+
+    def exists_with_personnummer(self, digits: str) -> str | None:
+        return self.session.exec(
+            select(CaseRecord.id).where(
+                CaseRecord.personnummer == digits,
+                col(CaseRecord.state).in_(OPEN_CASE_STATES),
+            )
+        ).first()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def add(self, case: Case) -> None:
+        template_id = self.pathways.record(case.template.name, case.template.version).id
+        assert template_id is not None
+        self.session.add(mapping.new_case_record(case, template_id))
+        self.session.flush()
+        for step in case.steps.values():
+            self.session.add(
+                StepRecord(case_id=case.id, key=step.key, **mapping.step_columns(step))
+            )
+        self.session.add_all(mapping.assignment_rows(case))
+        self.session.flush()
+        case.version = 1
+        self._remember(case)
+
+    def save(self, case: Case) -> None:
+        loaded_version, snapshot, assigned = self._loaded[case.id]
+        result = self.session.execute(
+            update(CaseRecord)
+            .where(col(CaseRecord.id) == case.id, col(CaseRecord.version) == loaded_version)
+            .values(version=loaded_version + 1, **mapping.case_columns(case))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrencyConflict(case.id)
+        for key, step in case.steps.items():
+            columns = mapping.step_columns(step)
+            if columns != snapshot[key]:
+                self.session.execute(
+                    update(StepRecord)
+                    .where(col(StepRecord.case_id) == case.id, col(StepRecord.key) == key)
+                    .values(**columns)
+                    .execution_options(synchronize_session=False)
+                )
+        self._save_assignments(case, assigned)
+        case.version = loaded_version + 1
+        self._remember(case)
+
+    def _save_assignments(self, case: Case, before: set[tuple[str, str, str]]) -> None:
+        rows = {
+            (a.step_key, a.profession, a.clinician_id): a for a in mapping.assignment_rows(case)
+        }
+        for step_key, profession, _cid in before - set(rows):
+            self.session.execute(
+                delete(StepAssignmentRecord).where(
+                    col(StepAssignmentRecord.case_id) == case.id,
+                    col(StepAssignmentRecord.step_key) == step_key,
+                    col(StepAssignmentRecord.profession) == profession,
+                )
+            )
+        self.session.flush()
+        for key in set(rows) - before:
+            self.session.add(rows[key])
+        self.session.flush()
+
+
+class SqlClinicianRepository(ClinicianRepository):
+    """Clinicians and absences."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, clinician: Clinician) -> None:
+        if self.session.get(ClinicianRecord, clinician.id) is not None:
+            raise InvalidInput("clinician id", clinician.id, "is already in use")
+        self.session.add(mapping.clinician_record(clinician))
+        self.session.flush()
+        for absence in clinician.absences:
+            self.add_absence(clinician.id, absence)
+
+    def get(self, clinician_id: str) -> Clinician:
+        record = self.session.get(ClinicianRecord, clinician_id)
+        if record is None:
+            raise NotFound("clinician", clinician_id)
+        absences = self.session.exec(
+            select(AbsenceRecord).where(AbsenceRecord.clinician_id == clinician_id)
+        ).all()
+        return mapping.clinician_from_record(record, list(absences))
+
+    def list(self, *, active_only: bool = True) -> list[Clinician]:
+        query = select(ClinicianRecord).order_by(ClinicianRecord.profession, ClinicianRecord.id)
+        if active_only:
+            query = query.where(col(ClinicianRecord.active).is_(True))
+        absences: dict[str, list[AbsenceRecord]] = defaultdict(list)
+        for row in self.session.exec(select(AbsenceRecord)):
+            absences[row.clinician_id].append(row)
+        return [
+            mapping.clinician_from_record(r, absences[r.id]) for r in self.session.exec(query).all()
+        ]
+
+    def add_absence(self, clinician_id: str, absence: Absence) -> None:
+        if self.session.get(ClinicianRecord, clinician_id) is None:
+            raise NotFound("clinician", clinician_id)
+        self.session.add(
+            AbsenceRecord(
+                clinician_id=clinician_id,
+                first_day=absence.first_day,
+                last_day=absence.last_day,
+                reason=absence.reason,
+            )
+        )
+        self.session.flush()
+
+
+class SqlUserRepository(UserRepository):
+    """Users and roles."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user: User) -> None:
+        if self.session.get(UserRecord, user.id) is not None:
+            raise InvalidInput("user", user.id, "already exists")
+        self.session.add(
+            UserRecord(
+                id=user.id,
+                role=user.role.value,
+                clinician_id=user.clinician_id,
+                created_at=datetime.now(UTC),
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise NotFound("clinician", user.clinician_id) from None
+
+    def get(self, user_id: str) -> User:
+        record = self.session.get(UserRecord, user_id)
+        if record is None:
+            raise NotFound("user", user_id)
+        return User(record.id, Role(record.role), record.clinician_id)
+
+    def list(self) -> list[User]:
+        rows = self.session.exec(select(UserRecord).order_by(UserRecord.id)).all()
+        return [User(r.id, Role(r.role), r.clinician_id) for r in rows]
+
+
+class SqlAuditLog(AuditLog):
+    """The append-only audit table (the database refuses updates and deletes)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, events: Iterable[AuditEvent]) -> None:
+        self.session.add_all(
+            AuditRecord(
+                at=e.at,
+                user_id=e.user_id,
+                role=e.role,
+                action=e.action,
+                case_id=e.case_id,
+                outcome=e.outcome,
+                detail=e.detail[:200],
+            )
+            for e in events
+        )
+        self.session.flush()
+
+    def for_case(self, case_id: str) -> list[AuditEvent]:
+        rows = self.session.exec(
+            select(AuditRecord).where(AuditRecord.case_id == case_id).order_by(col(AuditRecord.id))
+        ).all()
+        return [
+            AuditEvent(r.at, r.user_id, r.role, r.action, r.case_id, r.outcome, r.detail)
+            for r in rows
+        ]
+
+    def count(self) -> int:
+        """Number of audit rows (for tests and reports)."""
+        return self.session.exec(select(func.count()).select_from(AuditRecord)).one()

@@ -1,0 +1,81 @@
+"""Wiring: settings → engine → unit of work → service context. The only place that knows all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from essence.adapters.database import (
+    check_reachable,
+    create_database_engine,
+    describe_url,
+    is_initialised,
+)
+from essence.adapters.migrations import upgrade_to_head
+from essence.adapters.pathway_files import default_template
+from essence.adapters.unit_of_work import SqlUnitOfWork
+from essence.config import Settings
+from essence.domain.calendar import now_stockholm
+from essence.domain.errors import InfrastructureError
+from essence.services import setup
+from essence.services.context import ServiceContext, new_case_id
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str, settings: Settings | None = None) -> Engine:
+    """One engine per URL per process (connection pools are reused)."""
+    if url not in _ENGINES:
+        timeout = (settings or Settings()).connect_timeout_s
+        _ENGINES[url] = create_database_engine(url, connect_timeout_s=timeout)
+    return _ENGINES[url]
+
+
+def context(
+    *,
+    user_id: str | None = None,
+    database_url: str | None = None,
+    clock: Callable[[], datetime] = now_stockholm,
+    id_factory: Callable[[], str] = new_case_id,
+    require_schema: bool = True,
+) -> ServiceContext:
+    """A service context on the configured database, acting as `user_id` (or ESSENCE_USER).
+
+    Raises:
+        InfrastructureError: the database cannot be reached or has no schema yet.
+    """
+    settings = Settings()
+    url = database_url or settings.database_url
+    engine = engine_for(url, settings)
+    if require_schema:
+        check_reachable(engine)
+        if not is_initialised(engine):
+            raise InfrastructureError(
+                f"database: {describe_url(url)} has no essence schema yet; run `essence init`"
+            )
+    return ServiceContext(
+        uow_factory=lambda: SqlUnitOfWork(engine),
+        user_id=user_id or settings.user,
+        clock=clock,
+        id_factory=id_factory,
+    )
+
+
+def initialise(
+    *, database_url: str | None = None, demo_team: bool = False
+) -> tuple[str, list[str]]:
+    """Create or migrate the schema and seed the default pathway (and demo team).
+
+    Returns:
+        The database as it may be shown (no password) and the user ids created.
+    """
+    settings = Settings()
+    url = database_url or settings.database_url
+    engine = engine_for(url, settings)
+    check_reachable(engine)
+    upgrade_to_head(engine)
+    ctx = context(database_url=url, require_schema=False)
+    created = setup.seed(ctx, default_template(), with_demo_team=demo_team)
+    return describe_url(url), created

@@ -1,0 +1,136 @@
+"""The `essence` command line: one sub-app per noun, `--json` on every read command.
+
+Commands only parse, call a service and render. Prefect is imported by `essence serve`
+alone, so interactive commands start fast and never spin up an orchestration engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from essence.cli import cases, pathway, steps, team
+from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
+
+app = typer.Typer(
+    cls=EssenceGroup,
+    help="essence: one coordinated ESSENCE assessment per child, measured against 20 weeks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(cases.app, name="case")
+app.add_typer(steps.app, name="step")
+app.add_typer(pathway.app, name="pathway")
+app.add_typer(team.clinician_app, name="clinician")
+app.add_typer(team.user_app, name="user")
+app.command("worklist")(steps.worklist_command)
+
+
+@app.callback()
+def root(
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="ESSENCE_USER", help="Act as this user (or set ESSENCE_USER)."),
+    ] = None,
+) -> None:
+    """Coordinated ESSENCE assessments: cases, steps, schedules, lead times, capacity."""
+    STATE.user = as_user
+
+
+@app.command("init")
+def init(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also add the synthetic demo team and logins.")
+    ] = False,
+) -> None:
+    """Create or migrate the database and load the default pathway (and the demo team)."""
+    from essence import bootstrap
+    from essence.cli.render import console
+
+    where, created = bootstrap.initialise(demo_team=demo)
+    console.print(f"database ready: {where}")
+    if created:
+        console.print("logins created: " + ", ".join(created))
+
+
+@app.command("demo")
+def demo(
+    db_file: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated).")] = Path(
+        "essence-demo.db"
+    ),
+    children: Annotated[
+        int, typer.Option(min=1, max=2000, help="Children in the synthetic cohort.")
+    ] = 40,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the random cohort (same seed, same figures).")
+    ] = 2026,
+    as_json: JsonOption = False,
+) -> None:
+    """The main job: a synthetic cohort through the engine, summarised against 20 weeks."""
+    from essence.cli.demo import run_demo_command
+
+    run_demo_command(db_file, children, seed, as_json)
+
+
+@app.command("report")
+def report_command(
+    referred_from: Annotated[
+        str | None, typer.Option("--from", help="Referrals from (YYYY-MM-DD).")
+    ] = None,
+    referred_to: Annotated[
+        str | None, typer.Option("--to", help="Referrals up to (YYYY-MM-DD).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Lead time vs the 140-day baseline: median, p90, within 90 days, visits, load."""
+    from essence.cli.common import parse_date
+    from essence.cli.render_reports import render_report
+    from essence.services.reporting import report
+
+    view = report(
+        service_context(),
+        referred_from=parse_date("from", referred_from) if referred_from else None,
+        referred_to=parse_date("to", referred_to) if referred_to else None,
+    )
+    emit(view, as_json, render_report)
+
+
+@app.command("sweep")
+def sweep_command(as_json: JsonOption = False) -> None:
+    """Run the daily sweep now, without Prefect: overdue steps and cases at risk."""
+    from essence.cli.render_reports import render_sweep
+    from essence.services.reporting import daily_sweep
+
+    emit(daily_sweep(service_context()), as_json, render_sweep)
+
+
+@app.command("audit")
+def audit_command(
+    case_id: Annotated[str, typer.Option("--case", help="Case id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The guardian's log extract: every read and change of the case (Patient Data Act)."""
+    from essence.cli.render_reports import render_audit
+    from essence.services.reporting import audit_extract
+
+    emit(audit_extract(service_context(), case_id), as_json, render_audit)
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Serve the Prefect flows: the daily sweep weekdays 07:00 Europe/Stockholm, and more."""
+    from flows.serve import serve_all
+
+    serve_all()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

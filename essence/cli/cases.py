@@ -1,0 +1,121 @@
+"""`essence case …`: the coordinator opens, lists, shows, consents and withdraws cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from essence.cli.common import JsonOption, emit, parse_date, service_context
+from essence.domain.professions import Profession, parse_enum
+
+app = typer.Typer(help="Open, list, show and withdraw cases (coordinator).", no_args_is_help=True)
+
+
+@app.command("open")
+def open_case(
+    personnummer: Annotated[str, typer.Option(help="The child's personnummer, YYYYMMDD-NNNC.")],
+    name: Annotated[str, typer.Option(help="The child's name.")],
+    municipality: Annotated[str, typer.Option(help="Home municipality in Västerbotten.")],
+    referring_unit: Annotated[str, typer.Option(help="Who referred, e.g. 'BHV Ålidhem'.")],
+    referral_date: Annotated[str, typer.Option(help="Day the referral arrived, YYYY-MM-DD.")],
+    consent: Annotated[
+        int, typer.Option(help="How many guardians have consented (0, 1 or 2).")
+    ] = 2,
+    guardians: Annotated[int, typer.Option(help="Guardians with custody (1 or 2).")] = 2,
+    pathway: Annotated[str, typer.Option(help="Pathway template name.")] = "essence-default",
+    team_travels: Annotated[
+        bool, typer.Option(help="The team visits the family's municipality.")
+    ] = False,
+    assign: Annotated[
+        list[str] | None,
+        typer.Option(help="PROFESSION=CLINICIAN, e.g. psychologist=psy-2 (repeatable)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a case from a referral; steps get assigned, and with consent the first are ready."""
+    from essence.services.cases import Referral
+    from essence.services.cases import open_case as open_service
+
+    explicit = {}
+    for item in assign or []:
+        profession, _, clinician = item.partition("=")
+        explicit[parse_enum(Profession, "assign", profession)] = clinician
+    referral = Referral(
+        personnummer=personnummer,
+        child_name=name,
+        municipality=municipality,
+        referring_unit=referring_unit,
+        referral_date=parse_date("referral date", referral_date),
+        guardians=guardians,
+        consenting=consent,
+        pathway=pathway,
+        team_travels=team_travels,
+        assign=explicit,
+    )
+    view = open_service(service_context(), referral)
+    from essence.cli.render_cases import render_case
+
+    emit(view, as_json, render_case)
+
+
+@app.command("show")
+def show(
+    case_id: Annotated[str, typer.Argument(help="Case id.")], as_json: JsonOption = False
+) -> None:
+    """Everything about one case: steps, who does them, projected feedback date."""
+    from essence.cli.render_cases import render_case
+    from essence.services.cases import show_case
+
+    emit(show_case(service_context(), case_id), as_json, render_case)
+
+
+@app.command("list")
+def list_(
+    all_cases: Annotated[
+        bool, typer.Option("--all", help="Include closed and withdrawn cases.")
+    ] = False,
+    municipality: Annotated[
+        str | None, typer.Option(help="Only cases from this municipality.")
+    ] = None,
+    at_risk: Annotated[bool, typer.Option(help="Only cases at risk of 90 or 140 days.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Every case with progress, what it waits on, and its risk against 90 and 140 days."""
+    from essence.cli.render_cases import render_case_list
+    from essence.services.cases import list_cases
+
+    rows = list_cases(
+        service_context(),
+        open_only=not all_cases,
+        municipality_name=municipality,
+        at_risk_only=at_risk,
+    )
+    emit(rows, as_json, render_case_list)
+
+
+@app.command("consent")
+def consent(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    consenting: Annotated[int, typer.Option(help="How many guardians have consented.")] = 2,
+    guardians: Annotated[int | None, typer.Option(help="Guardians with custody (1 or 2).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record the guardians' consent; with both, the first steps become ready."""
+    from essence.cli.render_cases import render_case
+    from essence.services.cases import record_consent
+
+    emit(record_consent(service_context(), case_id, consenting, guardians), as_json, render_case)
+
+
+@app.command("withdraw")
+def withdraw(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    reason: Annotated[str, typer.Option(help="Why (no personal data).")] = "withdrawn",
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw a case; its open steps are cancelled."""
+    from essence.cli.render_cases import render_case
+    from essence.services.cases import withdraw_case
+
+    emit(withdraw_case(service_context(), case_id, reason), as_json, render_case)

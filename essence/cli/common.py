@@ -1,0 +1,82 @@
+"""What every CLI command shares: the acting user, the service context, error handling.
+
+Errors of the essence hierarchy become one line on stderr and an exit code (2 for bad
+input, 1 for infrastructure); heavy modules are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from essence.domain.errors import EssenceError, InvalidInput
+
+if TYPE_CHECKING:
+    from essence.services.context import ServiceContext
+
+
+@dataclass
+class CliState:
+    """Options given before the command (`essence --as psy-1 worklist`)."""
+
+    user: str | None = None
+
+
+STATE = CliState()
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")
+]
+
+
+class EssenceCliError(click.ClickException):
+    """An EssenceError on its way out: one line on stderr, the error's exit code."""
+
+    def __init__(self, error: EssenceError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        from essence.cli.render import error_console
+
+        error_console.print(f"error: {self.message}", markup=False, highlight=False)
+
+
+class EssenceGroup(TyperGroup):
+    """The root command group: translates essence errors for every subcommand."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EssenceError as error:
+            raise EssenceCliError(error) from None
+
+
+def service_context(user: str | None = None) -> ServiceContext:
+    """The service context for this process, acting as `--as`/ESSENCE_USER."""
+    from essence import bootstrap
+
+    return bootstrap.context(user_id=user or STATE.user)
+
+
+def parse_date(field: str, value: str) -> date:
+    """Parse YYYY-MM-DD, naming the field in the error."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, value, "expected a date as YYYY-MM-DD") from None
+
+
+def emit(data: Any, as_json: bool, render: Any) -> None:
+    """Print `data` as JSON or through the rich `render(data)` function."""
+    if as_json:
+        from essence.cli.render import print_json
+
+        print_json(data)
+    else:
+        render(data)

@@ -1,0 +1,30 @@
+"""Shared terminal output: one rich console for results, one for errors, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+
+console = Console()
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as indented JSON on stdout (dates ISO 8601, enums by value)."""
+    print(json.dumps(data, default=_default, ensure_ascii=False, indent=2))

@@ -1,0 +1,136 @@
+"""Rich rendering of lead-time reports, the sweep and the audit extract."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from essence.cli.render import console
+from essence.services.reporting import CohortView, ReportView, SweepView
+from essence.services.views import AuditLine
+
+
+def _fmt(value: object, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and unit == "%":
+        return f"{100 * value:.0f} %"
+    return f"{value}{unit}"
+
+
+def cohort_rows(cohort: CohortView) -> list[tuple[str, str]]:
+    """The cohort figures as (label, value) pairs."""
+    return [
+        ("cases (with feedback held)", f"{cohort.cases} ({cohort.with_feedback})"),
+        ("median lead time", _fmt(cohort.median_lead_time_days, " d")),
+        ("90th percentile lead time", _fmt(cohort.p90_lead_time_days, " d")),
+        ("share within 90 days", _fmt(cohort.share_within_90_days, "%")),
+        ("median days saved vs 140 d", _fmt(cohort.median_days_saved, " d")),
+        ("median saved vs 20-week baseline", _fmt(cohort.median_percent_saved, " %")),
+        ("median days to first visit", _fmt(cohort.median_days_to_first_visit, " d")),
+        ("mean family visit days", _fmt(cohort.mean_visit_days)),
+        ("open cases at risk > 90 d / > 140 d", f"{cohort.at_risk_90} / {cohort.at_risk_140}"),
+    ]
+
+
+def render_report(report: ReportView) -> None:
+    """Cohort table, groups, load per profession and (for coordinators) the case lines."""
+    table = Table(
+        title=f"Lead time vs the {report.baseline_days}-day baseline, as of {report.as_of}"
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for label, value in cohort_rows(report.cohort):
+        table.add_row(label, value)
+    console.print(table)
+    groups = Table(title="By region group and gender (counts under 5 suppressed)")
+    for column in ("group", "cases", "median", "p90", "within 90 d"):
+        groups.add_column(column)
+    for name, cohort in {**report.by_group, **report.by_gender}.items():
+        groups.add_row(
+            name,
+            str(cohort.cases) if cohort.cases else "<5",
+            _fmt(cohort.median_lead_time_days, " d"),
+            _fmt(cohort.p90_lead_time_days, " d"),
+            _fmt(cohort.share_within_90_days, "%"),
+        )
+    console.print(groups)
+    load = Table(title="Staff minutes of completed steps per profession")
+    load.add_column("profession")
+    load.add_column("minutes", justify="right")
+    load.add_column("hours", justify="right")
+    for profession, minutes in report.cohort.minutes_by_profession.items():
+        load.add_row(profession, str(minutes), f"{minutes / 60:.1f}")
+    console.print(load)
+    if report.cases:
+        lines = Table(title="Cases")
+        for column in (
+            "case",
+            "municipality",
+            "state",
+            "referred",
+            "lead / projected",
+            "saved",
+            "visits",
+        ):
+            lines.add_column(column)
+        for line in report.cases:
+            lead = (
+                f"{line.lead_time_days} d"
+                if line.lead_time_days is not None
+                else f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
+            )
+            lines.add_row(
+                line.case_id,
+                line.municipality,
+                line.state,
+                str(line.referral_date),
+                lead,
+                _fmt(line.days_saved, " d"),
+                str(line.visit_days),
+            )
+        console.print(lines)
+
+
+def render_sweep(sweep: SweepView) -> None:
+    """Overdue steps and cases at risk."""
+    console.print(
+        f"sweep {sweep.as_of}: {sweep.open_cases} open cases, "
+        f"{sweep.waiting_steps_completed} waiting steps completed"
+    )
+    table = Table(title=f"{len(sweep.overdue_steps)} overdue steps")
+    for column in ("case", "step", "state", "who", "expected by", "days over"):
+        table.add_column(column)
+    for o in sweep.overdue_steps:
+        table.add_row(
+            o.case_id,
+            o.step_key,
+            o.state,
+            ", ".join(o.assignees),
+            str(o.expected_by),
+            str(o.days_overdue),
+        )
+    console.print(table)
+    for title, lines in (("> 90 days", sweep.at_risk_90), ("> 140 days", sweep.at_risk_140)):
+        console.print(
+            f"at risk {title}: "
+            + (", ".join(f"{c.case_id} (~{c.projected_lead_time_days} d)" for c in lines) or "none")
+        )
+
+
+def render_audit(lines: list[AuditLine]) -> None:
+    """The guardian's log extract."""
+    table = Table(title=f"audit log: {len(lines)} entries")
+    for column in ("when (Stockholm)", "user", "role", "action", "outcome", "detail"):
+        table.add_column(column)
+    from essence.domain.calendar import STOCKHOLM
+
+    for line in lines:
+        table.add_row(
+            line.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S"),
+            line.user_id,
+            line.role,
+            line.action,
+            line.outcome,
+            line.detail,
+        )
+    console.print(table)

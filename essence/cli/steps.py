@@ -1,0 +1,108 @@
+"""`essence step …` and `essence worklist`: clinicians work their assigned steps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from essence.cli.common import JsonOption, emit, service_context
+
+app = typer.Typer(
+    help="Start, complete, hold, resume, cancel and assign steps.", no_args_is_help=True
+)
+
+CaseArg = Annotated[str, typer.Argument(help="Case id.")]
+StepArg = Annotated[str, typer.Argument(help="Step key, e.g. medical_exam.")]
+
+
+def _render_change(change: object) -> None:
+    from essence.cli.render_cases import render_step_change
+
+    render_step_change(change)
+
+
+@app.command("start")
+def start(case_id: CaseArg, step: StepArg, as_json: JsonOption = False) -> None:
+    """Start a ready step assigned to you."""
+    from essence.services.steps import start_step
+
+    emit(start_step(service_context(), case_id, step), as_json, _render_change)
+
+
+@app.command("complete")
+def complete(
+    case_id: CaseArg,
+    step: StepArg,
+    outcome: Annotated[
+        str, typer.Option(help="Short outcome note (no personal identifiers).")
+    ] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Complete a step with an outcome note; the steps after it become ready."""
+    from essence.services.steps import complete_step
+
+    emit(complete_step(service_context(), case_id, step, outcome), as_json, _render_change)
+
+
+@app.command("hold")
+def hold(
+    case_id: CaseArg,
+    step: StepArg,
+    reason: Annotated[str, typer.Option(help="Why the step waits.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Put a step on hold with a reason."""
+    from essence.services.steps import hold_step
+
+    emit(hold_step(service_context(), case_id, step, reason), as_json, _render_change)
+
+
+@app.command("resume")
+def resume(case_id: CaseArg, step: StepArg, as_json: JsonOption = False) -> None:
+    """Take a held step back to where it was."""
+    from essence.services.steps import resume_step
+
+    emit(resume_step(service_context(), case_id, step), as_json, _render_change)
+
+
+@app.command("cancel")
+def cancel(
+    case_id: CaseArg,
+    step: StepArg,
+    reason: Annotated[str, typer.Option(help="Why the step is not needed.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a step that this child does not need (coordinator)."""
+    from essence.services.steps import cancel_step
+
+    emit(cancel_step(service_context(), case_id, step, reason), as_json, _render_change)
+
+
+@app.command("assign")
+def assign(
+    case_id: CaseArg,
+    step: StepArg,
+    clinician: Annotated[
+        str, typer.Option(help="Clinician id; their profession's part is assigned.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Assign a step (the part for the clinician's profession) to a clinician (coordinator)."""
+    from essence.cli.render_cases import render_case
+    from essence.services.cases import assign_step
+
+    emit(assign_step(service_context(), case_id, step, clinician), as_json, render_case)
+
+
+def worklist_command(
+    clinician: Annotated[
+        str | None, typer.Option(help="Whose worklist (default: the acting clinician).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Your steps that can be worked on now: ready, in progress and on hold."""
+    from essence.cli.render_cases import render_worklist
+    from essence.services.steps import worklist
+
+    emit(worklist(service_context(), clinician), as_json, render_worklist)

@@ -1,0 +1,103 @@
+"""Build the read models of cases from the domain (no queries, no audit here)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from essence.domain.case import Case
+from essence.domain.metrics import case_metrics
+from essence.domain.states import StepState
+from essence.services.views import CaseSummary, CaseView, StepView, WorkItemView
+
+
+def waiting_on(case: Case) -> list[str]:
+    """What the case waits for now: each ready, running or held step and on whom."""
+    waits: list[str] = []
+    for step in case.steps.values():
+        if step.state in (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD):
+            who = ", ".join(sorted(set(step.assignees.values()))) or (
+                "family" if case.definition(step.key).is_waiting else "unassigned"
+            )
+            suffix = " (on hold)" if step.state is StepState.ON_HOLD else ""
+            waits.append(f"{step.key} ← {who}{suffix}")
+    return waits
+
+
+def case_summary(case: Case, today: date) -> CaseSummary:
+    """A case's line in the coordinator's list."""
+    metrics = case_metrics(case, today)
+    done = sum(1 for s in case.steps.values() if s.state.is_terminal)
+    return CaseSummary(
+        id=case.id,
+        personnummer=case.personnummer.masked,
+        child_name=case.child_name,
+        municipality=case.municipality,
+        referral_date=case.referral_date,
+        state=case.state.value,
+        days_since_referral=(today - case.referral_date).days,
+        steps_done=done,
+        steps_total=len(case.steps),
+        waiting_on=waiting_on(case),
+        projected_feedback=metrics.projected_feedback,
+        projected_lead_time_days=metrics.projected_lead_time_days,
+        at_risk_90=metrics.at_risk_90,
+        at_risk_140=metrics.at_risk_140,
+    )
+
+
+def case_view(case: Case, today: date) -> CaseView:
+    """Everything about one case."""
+    metrics = case_metrics(case, today)
+    done = [k for k, s in case.steps.items() if s.state is StepState.COMPLETED]
+    return CaseView(
+        **case_summary(case, today).model_dump(),
+        referring_unit=case.referring_unit,
+        pathway=case.template.name,
+        pathway_version=case.template.version,
+        guardians=case.consent.guardians,
+        consenting=case.consent.consenting,
+        team_travels=case.team_travels,
+        lead_time_days=metrics.lead_time_days,
+        days_saved=metrics.days_saved,
+        visit_days=metrics.visit_days,
+        days_to_first_visit=metrics.days_to_first_visit,
+        critical_path=list(case.template.critical_path(done).steps),
+        steps=[step_view(case, key) for key in case.template.keys],
+    )
+
+
+def step_view(case: Case, key: str) -> StepView:
+    """One step with its definition's title, professions and minutes."""
+    step, definition = case.steps[key], case.definition(key)
+    return StepView(
+        key=key,
+        title=definition.title,
+        state=step.state.value,
+        professions=[p.value for p in definition.professions],
+        assignees={p.value: cid for p, cid in step.assignees.items()},
+        minutes=definition.minutes,
+        ready_on=step.ready_on,
+        due_on=step.due_on,
+        planned_on=step.planned_on,
+        started_at=step.started_at,
+        completed_at=step.completed_at,
+        outcome=step.outcome,
+        hold_reason=step.hold_reason,
+    )
+
+
+def work_item_view(case: Case, key: str, clinician_id: str) -> WorkItemView:
+    """A worklist line: the step and, for joint steps, who else takes part."""
+    step, definition = case.steps[key], case.definition(key)
+    return WorkItemView(
+        case_id=case.id,
+        personnummer=case.personnummer.masked,
+        child_name=case.child_name,
+        step_key=key,
+        title=definition.title,
+        state=step.state.value,
+        ready_on=step.ready_on,
+        planned_on=step.planned_on,
+        minutes=definition.minutes,
+        joint_with=sorted({cid for cid in step.assignees.values() if cid != clinician_id}),
+    )

@@ -1,0 +1,226 @@
+"""Use cases of the coordinator: open a case, record consent, assign, list, show, withdraw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from essence.domain.access import Role, User, require_case_access, require_role, takes_part
+from essence.domain.calendar import local_date
+from essence.domain.case import Case, Consent
+from essence.domain.errors import InvalidInput, NotFound
+from essence.domain.geography import municipality
+from essence.domain.personnummer import Personnummer
+from essence.domain.professions import Profession
+from essence.domain.team import Clinician
+from essence.services.case_views import case_summary, case_view
+from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.ports import UnitOfWork
+from essence.services.views import CaseSummary, CaseView
+
+DEFAULT_PATHWAY = "essence-default"
+
+
+@dataclass(frozen=True)
+class Referral:
+    """What the coordinator types when opening a case (validated in `open_case`).
+
+    Attributes:
+        personnummer: The child's number as typed (validated, then stored; never logged).
+        child_name: The child's name.
+        municipality: Home municipality (one of the 15 in Västerbotten).
+        referring_unit: Who referred (e.g. "BHV Ålidhem").
+        referral_date: Day the referral arrived.
+        guardians: Guardians with custody (1 or 2).
+        consenting: How many of them have consented so far.
+        pathway: Template name; the newest version is used and kept for the case's life.
+        team_travels: The team visits the family's municipality instead of the reverse.
+        assign: Explicit clinician per profession; the rest is assigned automatically.
+    """
+
+    personnummer: str
+    child_name: str
+    municipality: str
+    referring_unit: str
+    referral_date: date
+    guardians: int = 2
+    consenting: int = 2
+    pathway: str = DEFAULT_PATHWAY
+    team_travels: bool = False
+    assign: dict[Profession, str] = field(default_factory=dict)
+
+
+def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
+    """Open a case from a referral, assign its steps and (with consent) make first steps ready.
+
+    Raises:
+        InvalidInput: bad personnummer, municipality, date in the future, duplicate case.
+        NotFound: unknown pathway or clinician.
+        PermissionDenied: unless a coordinator (or admin) acts.
+    """
+    now = ctx.clock()
+    pnr = Personnummer.parse(referral.personnummer, today=local_date(now))
+    home = municipality(referral.municipality).name
+    consent = Consent(referral.guardians, referral.consenting, referral.referral_date)
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        require_role(user, "open a case", Role.COORDINATOR)
+        duplicate = uow.cases.exists_with_personnummer(pnr.digits)
+        if duplicate:
+            raise InvalidInput("personnummer", "", f"the child already has open case {duplicate}")
+        template = uow.pathways.get(referral.pathway)
+        case = Case.open(
+            case_id=ctx.id_factory(),
+            personnummer=pnr,
+            child_name=referral.child_name,
+            municipality=home,
+            referring_unit=referral.referring_unit,
+            referral_date=referral.referral_date,
+            template=template,
+            consent=consent,
+            now=now,
+            team_travels=referral.team_travels,
+        )
+        assign_automatically(
+            case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
+        )
+        uow.cases.add(case)
+        audit_cases(ctx, uow, user, "case.open", [case.id])
+        return case_view(case, local_date(now))
+
+    return run_use_case(ctx, "case.open", body)
+
+
+def assign_automatically(
+    case: Case,
+    team: list[Clinician],
+    open_minutes: dict[str, int],
+    explicit: dict[Profession, str] | None = None,
+) -> None:
+    """Give each profession's part of every step to one clinician (continuity for the child).
+
+    Explicit choices win; otherwise the clinician of that profession with the fewest open
+    assigned minutes is chosen (ties by id). Professions nobody in the team has stay
+    unassigned and show as "unassigned" in what the case waits on.
+
+    Raises:
+        NotFound: an explicitly named clinician is not in the team.
+        InvalidInput: an explicitly named clinician has another profession.
+    """
+    chosen: dict[Profession, str] = {}
+    by_id = {c.id: c for c in team}
+    for profession, clinician_id in (explicit or {}).items():
+        clinician = by_id.get(clinician_id)
+        if clinician is None:
+            raise NotFound("clinician", clinician_id)
+        if clinician.profession is not profession:
+            raise InvalidInput(
+                "assign",
+                clinician_id,
+                f"is a {clinician.profession.value}, not a {profession.value}",
+            )
+        chosen[profession] = clinician_id
+    for profession in case.template.professions_needed():
+        if profession in chosen:
+            continue
+        candidates = [c for c in team if c.profession is profession and c.active]
+        if candidates:
+            best = min(candidates, key=lambda c: (open_minutes.get(c.id, 0), c.id))
+            chosen[profession] = best.id
+    for definition in case.template.steps:
+        for profession in definition.professions:
+            if profession in chosen:
+                case.assign(definition.key, profession, chosen[profession])
+                open_minutes[chosen[profession]] = (
+                    open_minutes.get(chosen[profession], 0) + definition.minutes
+                )
+
+
+def record_consent(
+    ctx: ServiceContext, case_id: str, consenting: int, guardians: int | None = None
+) -> CaseView:
+    """Record the guardians' consent; with full consent the first steps become ready."""
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        require_role(user, "record consent", Role.COORDINATOR)
+        case = uow.cases.get(case_id)
+        today = local_date(ctx.clock())
+        case.record_consent(consenting, today, guardians)
+        uow.cases.save(case)
+        audit_cases(
+            ctx, uow, user, "case.consent", [case.id], f"{consenting}/{case.consent.guardians}"
+        )
+        return case_view(case, today)
+
+    return run_use_case(ctx, "case.consent", body, case_id=case_id)
+
+
+def show_case(ctx: ServiceContext, case_id: str) -> CaseView:
+    """One case in full, for its coordinator or a clinician who takes part in it."""
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        case = uow.cases.get(case_id)
+        require_case_access(user, case, f"see case {case_id}")
+        audit_cases(ctx, uow, user, "case.show", [case.id])
+        return case_view(case, local_date(ctx.clock()))
+
+    return run_use_case(ctx, "case.show", body, case_id=case_id)
+
+
+def list_cases(
+    ctx: ServiceContext,
+    *,
+    open_only: bool = True,
+    municipality_name: str | None = None,
+    at_risk_only: bool = False,
+) -> list[CaseSummary]:
+    """Cases with progress and risk: all for coordinators, one's own for clinicians."""
+    home = municipality(municipality_name).name if municipality_name else None
+
+    def body(uow: UnitOfWork, user: User) -> list[CaseSummary]:
+        require_role(user, "list cases", Role.COORDINATOR, Role.CLINICIAN)
+        ids = (
+            uow.cases.ids_for_clinician(user.clinician_id or "")
+            if user.role is Role.CLINICIAN
+            else None
+        )
+        cases = uow.cases.list(open_only=open_only, ids=ids)
+        if user.role is Role.CLINICIAN:
+            cases = [c for c in cases if takes_part(user, c)]
+        today = local_date(ctx.clock())
+        rows = [case_summary(c, today) for c in cases if home in (None, c.municipality)]
+        if at_risk_only:
+            rows = [r for r in rows if r.at_risk_90 or r.at_risk_140]
+        audit_cases(ctx, uow, user, "case.list", [r.id for r in rows])
+        return rows
+
+    return run_use_case(ctx, "case.list", body)
+
+
+def withdraw_case(ctx: ServiceContext, case_id: str, reason: str) -> CaseView:
+    """Withdraw a case (the family declines, moves away); its open steps are cancelled."""
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        require_role(user, "withdraw a case", Role.COORDINATOR)
+        case = uow.cases.get(case_id)
+        case.withdraw(reason, ctx.clock())
+        uow.cases.save(case)
+        audit_cases(ctx, uow, user, "case.withdraw", [case.id])
+        return case_view(case, local_date(ctx.clock()))
+
+    return run_use_case(ctx, "case.withdraw", body, case_id=case_id)
+
+
+def assign_step(ctx: ServiceContext, case_id: str, step_key: str, clinician_id: str) -> CaseView:
+    """Assign (or re-assign) a step's part for the clinician's profession to that clinician."""
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        require_role(user, "assign a step", Role.COORDINATOR)
+        case = uow.cases.get(case_id)
+        clinician = uow.clinicians.get(clinician_id)
+        case.assign(step_key, clinician.profession, clinician.id)
+        uow.cases.save(case)
+        audit_cases(ctx, uow, user, "step.assign", [case.id], f"{step_key} -> {clinician_id}")
+        return case_view(case, local_date(ctx.clock()))
+
+    return run_use_case(ctx, "step.assign", body, case_id=case_id)

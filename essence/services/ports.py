@@ -1,0 +1,171 @@
+"""What the services need from persistence: repository and unit-of-work interfaces.
+
+Adapters implement these over SQLModel sessions; services depend only on this module,
+so one use case is one transaction whatever database sits behind it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+
+from essence.domain.access import User
+from essence.domain.case import Case
+from essence.domain.pathway import PathwayTemplate
+from essence.domain.team import Absence, Clinician
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One line of the audit log; `detail` never holds personal data."""
+
+    at: datetime
+    user_id: str
+    role: str
+    action: str
+    case_id: str | None
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A step on a clinician's worklist, with what the clinician needs to see."""
+
+    case_id: str
+    step_key: str
+    state: str
+    ready_on: str | None
+    planned_on: str | None
+
+
+class CaseRepository(ABC):
+    """Cases as domain aggregates."""
+
+    @abstractmethod
+    def add(self, case: Case) -> None:
+        """Store a new case."""
+
+    @abstractmethod
+    def get(self, case_id: str) -> Case:
+        """Load one case; raises NotFound("case", id)."""
+
+    @abstractmethod
+    def save(self, case: Case) -> None:
+        """Write a changed case; raises ConcurrencyConflict when someone else changed it."""
+
+    @abstractmethod
+    def list(self, *, open_only: bool = False, ids: Iterable[str] | None = None) -> list[Case]:
+        """Load many cases (all, only open ones, or the given ids)."""
+
+    @abstractmethod
+    def ids_for_clinician(self, clinician_id: str) -> list[str]:
+        """Ids of the cases in which the clinician has an assigned step."""
+
+    @abstractmethod
+    def worklist(self, clinician_id: str, states: Iterable[str]) -> list[WorkItem]:
+        """Steps assigned to a clinician in the given states, earliest ready first."""
+
+    @abstractmethod
+    def open_minutes_by_clinician(self) -> dict[str, int]:
+        """Minutes of not-yet-finished steps assigned to each clinician (for load balancing)."""
+
+    @abstractmethod
+    def exists_with_personnummer(self, digits: str) -> str | None:
+        """The id of an open case for this child, if any (avoids duplicate referrals)."""
+
+
+class ClinicianRepository(ABC):
+    """The team."""
+
+    @abstractmethod
+    def add(self, clinician: Clinician) -> None:
+        """Store a new clinician."""
+
+    @abstractmethod
+    def get(self, clinician_id: str) -> Clinician:
+        """Load one clinician with absences; raises NotFound("clinician", id)."""
+
+    @abstractmethod
+    def list(self, *, active_only: bool = True) -> list[Clinician]:
+        """All clinicians."""
+
+    @abstractmethod
+    def add_absence(self, clinician_id: str, absence: Absence) -> None:
+        """Record an absence."""
+
+
+class PathwayRepository(ABC):
+    """Versioned pathway templates."""
+
+    @abstractmethod
+    def add(self, template: PathwayTemplate) -> None:
+        """Store a template version; raises InvalidInput if that version exists differently."""
+
+    @abstractmethod
+    def get(self, name: str, version: int | None = None) -> PathwayTemplate:
+        """One version (the newest when `version` is None); raises NotFound."""
+
+    @abstractmethod
+    def list(self) -> list[PathwayTemplate]:
+        """Every stored version."""
+
+
+class UserRepository(ABC):
+    """Users and their roles."""
+
+    @abstractmethod
+    def add(self, user: User) -> None:
+        """Store a new user."""
+
+    @abstractmethod
+    def get(self, user_id: str) -> User:
+        """Load one user; raises NotFound("user", id)."""
+
+    @abstractmethod
+    def list(self) -> list[User]:
+        """All users."""
+
+
+class AuditLog(ABC):
+    """Append-only audit log."""
+
+    @abstractmethod
+    def record(self, events: Iterable[AuditEvent]) -> None:
+        """Append events."""
+
+    @abstractmethod
+    def for_case(self, case_id: str) -> list[AuditEvent]:
+        """Every event about one case, oldest first (the guardian's log extract)."""
+
+
+class UnitOfWork(ABC):
+    """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    cases: CaseRepository
+    clinicians: ClinicianRepository
+    pathways: PathwayRepository
+    users: UserRepository
+    audit: AuditLog
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make every change of this unit durable at once."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Discard uncommitted changes (safe to call after commit)."""

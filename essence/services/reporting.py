@@ -1,0 +1,262 @@
+"""Lead-time reports, the daily sweep and the guardian's audit extract.
+
+Planners get aggregates only (counts under 5 suppressed); coordinators also get the case
+lines. The sweep lists overdue steps and cases at risk of the 90-day guarantee and of the
+20-week baseline.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from essence.domain.access import Role, User, require_role
+from essence.domain.calendar import local_date
+from essence.domain.case import Case
+from essence.domain.geography import municipality
+from essence.domain.metrics import (
+    BASELINE_DAYS,
+    GUARANTEE_DAYS,
+    CaseMetrics,
+    case_metrics,
+    cohort_metrics,
+    suppressed,
+)
+from essence.domain.states import StepState
+from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.ports import UnitOfWork
+from essence.services.views import AuditLine
+
+
+class CohortView(BaseModel):
+    """Cohort figures; `suppressed` is true when fewer than 5 cases lie behind them."""
+
+    cases: int
+    with_feedback: int
+    median_lead_time_days: float | None
+    p90_lead_time_days: float | None
+    mean_lead_time_days: float | None
+    share_within_90_days: float | None
+    median_days_saved: float | None
+    median_percent_saved: float | None
+    median_days_to_first_visit: float | None
+    mean_visit_days: float | None
+    minutes_by_profession: dict[str, int]
+    at_risk_90: int
+    at_risk_140: int
+    suppressed: bool
+
+
+class CaseLine(BaseModel):
+    """One case in the report (coordinators only; no name or personnummer)."""
+
+    case_id: str
+    state: str
+    municipality: str
+    referral_date: date
+    lead_time_days: int | None
+    projected_feedback: date | None
+    projected_lead_time_days: int | None
+    days_saved: int | None
+    visit_days: int
+    days_to_first_visit: int | None
+    at_risk_90: bool
+    at_risk_140: bool
+
+
+class ReportView(BaseModel):
+    """The lead-time report against the 140-day baseline."""
+
+    as_of: date
+    baseline_days: int
+    guarantee_days: int
+    cohort: CohortView
+    by_group: dict[str, CohortView]
+    by_gender: dict[str, CohortView]
+    cases: list[CaseLine]
+
+
+class OverdueStep(BaseModel):
+    """A step that should have been done by now."""
+
+    case_id: str
+    step_key: str
+    state: str
+    assignees: list[str]
+    expected_by: date
+    days_overdue: int
+
+
+class SweepView(BaseModel):
+    """The daily sweep's findings."""
+
+    as_of: date
+    waiting_steps_completed: int
+    overdue_steps: list[OverdueStep]
+    at_risk_90: list[CaseLine]
+    at_risk_140: list[CaseLine]
+    open_cases: int
+
+
+def report(
+    ctx: ServiceContext, *, referred_from: date | None = None, referred_to: date | None = None
+) -> ReportView:
+    """Lead-time figures per cohort (and per case for coordinators) as of today.
+
+    Args:
+        referred_from, referred_to: Restrict the cohort to referrals in this range (inclusive).
+    """
+
+    def body(uow: UnitOfWork, user: User) -> ReportView:
+        require_role(user, "see the lead-time report", Role.COORDINATOR, Role.PLANNER)
+        today = local_date(ctx.clock())
+        cases = [
+            c
+            for c in uow.cases.list()
+            if (referred_from is None or c.referral_date >= referred_from)
+            and (referred_to is None or c.referral_date <= referred_to)
+        ]
+        metrics = [case_metrics(c, today) for c in cases]
+        planner = user.role is Role.PLANNER
+        lines = [] if planner else [_case_line(m) for m in metrics]
+        if not planner:
+            audit_cases(ctx, uow, user, "report", [c.id for c in cases])
+        groups = _grouped(metrics, cases)
+        return ReportView(
+            as_of=today,
+            baseline_days=BASELINE_DAYS,
+            guarantee_days=GUARANTEE_DAYS,
+            cohort=_cohort(metrics, planner),
+            by_group={k: _cohort(v, True) for k, v in groups["group"].items()},
+            by_gender={k: _cohort(v, True) for k, v in groups["gender"].items()},
+            cases=lines,
+        )
+
+    return run_use_case(ctx, "report", body)
+
+
+def _grouped(
+    metrics: list[CaseMetrics], cases: list[Case]
+) -> dict[str, dict[str, list[CaseMetrics]]]:
+    out: dict[str, dict[str, list[CaseMetrics]]] = {
+        "group": defaultdict(list),
+        "gender": defaultdict(list),
+    }
+    for m in metrics:
+        out["group"][municipality(m.municipality).group].append(m)
+        out["gender"][m.gender].append(m)
+    return {k: dict(sorted(v.items())) for k, v in out.items()}
+
+
+def _cohort(metrics: list[CaseMetrics], suppress: bool) -> CohortView:
+    cohort = cohort_metrics(metrics)
+    if suppress:
+        cohort = suppressed(cohort)
+    return CohortView(**cohort.__dict__)
+
+
+def _case_line(m: CaseMetrics) -> CaseLine:
+    return CaseLine(
+        case_id=m.case_id,
+        state=m.state,
+        municipality=m.municipality,
+        referral_date=m.referral_date,
+        lead_time_days=m.lead_time_days,
+        projected_feedback=m.projected_feedback,
+        projected_lead_time_days=m.projected_lead_time_days,
+        days_saved=m.days_saved,
+        visit_days=m.visit_days,
+        days_to_first_visit=m.days_to_first_visit,
+        at_risk_90=m.at_risk_90,
+        at_risk_140=m.at_risk_140,
+    )
+
+
+def advance_waiting_steps(ctx: ServiceContext) -> int:
+    """Complete every waiting step whose time has passed (e.g. questionnaires), as the system.
+
+    Returns:
+        How many waiting steps were completed.
+    """
+
+    def body(uow: UnitOfWork, user: User) -> int:
+        today = local_date(ctx.clock())
+        completed = 0
+        for case in uow.cases.list(open_only=True):
+            done = case.advance(today)
+            if done:
+                uow.cases.save(case)
+                audit_cases(ctx, uow, user, "case.advance", [case.id], ",".join(done))
+                completed += len(done)
+        return completed
+
+    return run_use_case(ctx.as_system(), "case.advance", body)
+
+
+def daily_sweep(ctx: ServiceContext) -> SweepView:
+    """Advance waiting steps, then list overdue steps and cases at risk (as the system)."""
+    completed = advance_waiting_steps(ctx)
+
+    def body(uow: UnitOfWork, user: User) -> SweepView:
+        today = local_date(ctx.clock())
+        cases = uow.cases.list(open_only=True)
+        overdue = [o for c in cases for o in _overdue_steps(c, today)]
+        lines = [_case_line(case_metrics(c, today)) for c in cases]
+        audit_cases(ctx, uow, user, "sweep", [c.id for c in cases])
+        return SweepView(
+            as_of=today,
+            waiting_steps_completed=completed,
+            overdue_steps=sorted(overdue, key=lambda o: -o.days_overdue),
+            at_risk_90=[line for line in lines if line.at_risk_90],
+            at_risk_140=[line for line in lines if line.at_risk_140],
+            open_cases=len(cases),
+        )
+
+    return run_use_case(ctx.as_system(), "sweep", body)
+
+
+def _overdue_steps(case: Case, today: date) -> list[OverdueStep]:
+    found = []
+    for key, step in case.steps.items():
+        if step.state not in (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD):
+            continue
+        expected = step.planned_on or (
+            (step.ready_on or today) + timedelta(days=case.template.lead_days(key))
+        )
+        if expected < today:
+            found.append(
+                OverdueStep(
+                    case_id=case.id,
+                    step_key=key,
+                    state=step.state.value,
+                    assignees=sorted(set(step.assignees.values())),
+                    expected_by=expected,
+                    days_overdue=(today - expected).days,
+                )
+            )
+    return found
+
+
+def audit_extract(ctx: ServiceContext, case_id: str) -> list[AuditLine]:
+    """The guardian's log extract: every access to the case (PDL), oldest first."""
+
+    def body(uow: UnitOfWork, user: User) -> list[AuditLine]:
+        require_role(user, "read the audit log", Role.COORDINATOR)
+        uow.cases.get(case_id)
+        lines = [
+            AuditLine(
+                at=e.at,
+                user_id=e.user_id,
+                role=e.role,
+                action=e.action,
+                outcome=e.outcome,
+                detail=e.detail,
+            )
+            for e in uow.audit.for_case(case_id)
+        ]
+        audit_cases(ctx, uow, user, "audit.extract", [case_id])
+        return lines
+
+    return run_use_case(ctx, "audit.extract", body, case_id=case_id)

@@ -1,0 +1,109 @@
+"""Use cases for the team: clinicians, absences and users."""
+
+from __future__ import annotations
+
+from essence.domain.access import Role, User, require_role
+from essence.domain.errors import InvalidInput
+from essence.domain.professions import Profession
+from essence.domain.team import Absence, Clinician
+from essence.services.context import ServiceContext, run_use_case
+from essence.services.ports import UnitOfWork
+from essence.services.views import ClinicianView
+
+
+def add_clinician(
+    ctx: ServiceContext, clinician: Clinician, *, with_login: bool = True
+) -> ClinicianView:
+    """Add a clinician to the team, and a login of the same id (coordinator or clinician role).
+
+    Raises:
+        PermissionDenied: unless the acting user is a coordinator or admin.
+        InvalidInput: the id is taken.
+    """
+
+    def body(uow: UnitOfWork, user: User) -> ClinicianView:
+        require_role(user, "add a clinician", Role.COORDINATOR)
+        uow.clinicians.add(clinician)
+        if with_login:
+            role = (
+                Role.COORDINATOR
+                if clinician.profession is Profession.COORDINATOR
+                else Role.CLINICIAN
+            )
+            uow.users.add(User(clinician.id, role, clinician.id))
+        return _view(clinician, 0)
+
+    return run_use_case(ctx, "clinician.add", body)
+
+
+def list_clinicians(
+    ctx: ServiceContext, profession: Profession | None = None
+) -> list[ClinicianView]:
+    """The active team with each member's open assigned minutes (any role may see staff)."""
+
+    def body(uow: UnitOfWork, _user: User) -> list[ClinicianView]:
+        load = uow.cases.open_minutes_by_clinician()
+        team = uow.clinicians.list()
+        return [_view(c, load.get(c.id, 0)) for c in team if profession in (None, c.profession)]
+
+    return run_use_case(ctx, "clinician.list", body)
+
+
+def add_absence(ctx: ServiceContext, clinician_id: str, absence: Absence) -> None:
+    """Record a clinician's absence (vacation, course, sick leave)."""
+
+    def body(uow: UnitOfWork, user: User) -> None:
+        require_role(user, "record an absence", Role.COORDINATOR)
+        uow.clinicians.add_absence(clinician_id, absence)
+
+    run_use_case(ctx, "clinician.absence", body)
+
+
+def add_user(
+    ctx: ServiceContext, user_id: str, role: Role, clinician_id: str | None = None
+) -> User:
+    """Create a login; clinicians must be linked to a staff record.
+
+    Raises:
+        PermissionDenied: unless the acting user is an admin.
+    """
+    new_user = User(user_id, role, clinician_id)
+    if (
+        role in (Role.CLINICIAN, Role.COORDINATOR)
+        and clinician_id is None
+        and role is Role.CLINICIAN
+    ):
+        raise InvalidInput("clinician", "", "a clinician login needs --clinician ID")
+
+    def body(uow: UnitOfWork, user: User) -> User:
+        require_role(user, "add a user")
+        if clinician_id is not None:
+            uow.clinicians.get(clinician_id)
+        uow.users.add(new_user)
+        return new_user
+
+    return run_use_case(ctx, "user.add", body)
+
+
+def list_users(ctx: ServiceContext) -> list[User]:
+    """Every login with its role (admins only)."""
+
+    def body(uow: UnitOfWork, user: User) -> list[User]:
+        require_role(user, "list users")
+        return uow.users.list()
+
+    return run_use_case(ctx, "user.list", body)
+
+
+def _view(clinician: Clinician, open_minutes: int) -> ClinicianView:
+    return ClinicianView(
+        id=clinician.id,
+        name=clinician.name,
+        profession=clinician.profession.value,
+        organisation=clinician.organisation.value,
+        base=clinician.base,
+        weekly_minutes=clinician.roster.weekly_minutes,
+        roster=clinician.roster.describe(),
+        daily_cap_minutes=clinician.daily_cap_minutes,
+        open_minutes=open_minutes,
+    )

@@ -1,0 +1,17 @@
+"""SQLModel tables of essence (XRecord) and the metadata Alembic migrates."""
+
+from models.audit import AuditRecord
+from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.pathway import PathwayTemplateRecord
+from models.team import AbsenceRecord, ClinicianRecord, UserRecord
+
+__all__ = [
+    "AbsenceRecord",
+    "AuditRecord",
+    "CaseRecord",
+    "ClinicianRecord",
+    "PathwayTemplateRecord",
+    "StepAssignmentRecord",
+    "StepRecord",
+    "UserRecord",
+]
