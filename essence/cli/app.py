@@ -102,7 +102,7 @@ def report_command(
 def sweep_command(as_json: JsonOption = False) -> None:
     """Run the daily sweep now, without Prefect: overdue steps and cases at risk."""
     from essence.cli.render_reports import render_sweep
-    from essence.services.reporting import daily_sweep
+    from essence.services.sweep import daily_sweep
 
     emit(daily_sweep(service_context()), as_json, render_sweep)
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -34,27 +33,23 @@ JsonOption = Annotated[
 ]
 
 
-class EssenceCliError(click.ClickException):
-    """An EssenceError on its way out: one line on stderr, the error's exit code."""
+def report_error(error: EssenceError) -> None:
+    """Print an essence error as one plain line on stderr."""
+    from essence.cli.render import error_console
 
-    def __init__(self, error: EssenceError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-    def show(self, file: Any = None) -> None:
-        from essence.cli.render import error_console
-
-        error_console.print(f"error: {self.message}", markup=False, highlight=False)
+    error_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
 
 
 class EssenceGroup(TyperGroup):
-    """The root command group: translates essence errors for every subcommand."""
+    """The root command group: turns essence errors of every subcommand into one stderr
+    line and the error's exit code (2 bad input, 1 infrastructure)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except EssenceError as error:
-            raise EssenceCliError(error) from None
+            report_error(error)
+            raise typer.Exit(code=error.exit_code) from None
 
 
 def service_context(user: str | None = None) -> ServiceContext:

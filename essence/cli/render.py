@@ -28,3 +28,16 @@ def _default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     """Print `data` as indented JSON on stdout (dates ISO 8601, enums by value)."""
     print(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
+
+
+def make_table(title: str, columns: list[str], *, whole: dict[str, int] | None = None) -> Any:
+    """A compact rich table; columns in `whole` (ids, dates) get that minimum width and never
+    wrap, so a narrow terminal squeezes the free-text columns instead."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    for column in columns:
+        width = (whole or {}).get(column)
+        table.add_column(column, no_wrap=width is not None, min_width=width)
+    return table

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
-from essence.cli.render import console
+from essence.cli.render import console, make_table
 from essence.services.views import CaseSummary, CaseView, StepChange, WorkItemView
 
 STATE_STYLE = {
@@ -24,7 +22,7 @@ def risk_badge(at_risk_90: bool, at_risk_140: bool) -> str:
         return "[bold red]>140 d[/]"
     if at_risk_90:
         return "[yellow]>90 d[/]"
-    return "[green]on track[/]"
+    return "[green]ok[/]"
 
 
 def render_case(view: CaseView) -> None:
@@ -44,9 +42,7 @@ def render_case(view: CaseView) -> None:
         f"{view.consenting}/{view.guardians}; {lead}; "
         f"{risk_badge(view.at_risk_90, view.at_risk_140)}; visit days {view.visit_days}"
     )
-    table = Table(show_lines=False)
-    for column in ("step", "state", "who", "min", "ready", "done", "note"):
-        table.add_column(column)
+    table = make_table("steps", ["step", "state", "who", "min", "ready", "done", "note"])
     critical = set(view.critical_path)
     for step in view.steps:
         style = STATE_STYLE.get(step.state, "")
@@ -69,55 +65,39 @@ def render_case(view: CaseView) -> None:
 
 def render_case_list(rows: list[CaseSummary]) -> None:
     """One line per case with progress, waits and risk."""
-    table = Table(title=f"{len(rows)} cases")
-    for column in (
-        "case",
-        "child",
-        "municipality",
-        "state",
-        "days",
-        "steps",
-        "waiting on",
-        "projected",
-        "risk",
-    ):
-        table.add_column(column)
+    table = make_table(
+        f"{len(rows)} cases",
+        ["case", "child", "home", "state", "done", "proj.", "risk", "waiting on"],
+        whole={"case": 12, "child": 13, "home": 6, "state": 6, "done": 5, "proj.": 5, "risk": 8},
+    )
     for row in rows:
         table.add_row(
             row.id,
-            f"{row.personnummer} {row.child_name}",
+            f"{row.personnummer}\n{row.child_name[:13]}",
             row.municipality,
             row.state,
-            str(row.days_since_referral),
             f"{row.steps_done}/{row.steps_total}",
-            "\n".join(row.waiting_on[:4]) + (" …" if len(row.waiting_on) > 4 else ""),
-            f"{row.projected_feedback} ({row.projected_lead_time_days} d)"
-            if row.projected_feedback
+            f"{row.projected_lead_time_days} d"
+            if row.projected_lead_time_days is not None
             else "—",
             risk_badge(row.at_risk_90, row.at_risk_140),
+            "\n".join(row.waiting_on[:4]) + (" …" if len(row.waiting_on) > 4 else ""),
         )
     console.print(table)
 
 
 def render_worklist(items: list[WorkItemView]) -> None:
     """A clinician's steps that can be worked on now."""
-    table = Table(title=f"worklist: {len(items)} steps")
-    for column in (
-        "case",
-        "child",
-        "step",
-        "state",
-        "ready since",
-        "planned",
-        "min",
-        "together with",
-    ):
-        table.add_column(column)
+    table = make_table(
+        f"worklist: {len(items)} steps",
+        ["case", "child", "step", "state", "ready", "planned", "min", "with"],
+        whole={"case": 12, "child": 13},
+    )
     for item in items:
         style = STATE_STYLE.get(item.state, "")
         table.add_row(
             item.case_id,
-            f"{item.personnummer} {item.child_name}",
+            f"{item.personnummer}\n{item.child_name[:13]}",
             item.title,
             f"[{style}]{item.state}[/]",
             str(item.ready_on or ""),

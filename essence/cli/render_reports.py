@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from essence.cli.render import console
-from essence.services.reporting import CohortView, ReportView, SweepView
+from essence.cli.render import console, make_table
+from essence.services.reporting import CohortView, ReportView
+from essence.services.sweep import SweepView
 from essence.services.views import AuditLine
 
 
@@ -62,17 +63,11 @@ def render_report(report: ReportView) -> None:
         load.add_row(profession, str(minutes), f"{minutes / 60:.1f}")
     console.print(load)
     if report.cases:
-        lines = Table(title="Cases")
-        for column in (
-            "case",
-            "municipality",
-            "state",
-            "referred",
-            "lead / projected",
-            "saved",
-            "visits",
-        ):
-            lines.add_column(column)
+        lines = make_table(
+            "Cases",
+            ["case", "home", "state", "referred", "lead/projected", "saved", "visits"],
+            whole={"case": 12, "referred": 10},
+        )
         for line in report.cases:
             lead = (
                 f"{line.lead_time_days} d"

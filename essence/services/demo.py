@@ -24,7 +24,8 @@ from essence.domain.team import Clinician
 from essence.services import cases as case_service
 from essence.services import steps as step_service
 from essence.services.context import ServiceContext, run_use_case
-from essence.services.reporting import ReportView, advance_waiting_steps, report
+from essence.services.reporting import ReportView, report
+from essence.services.sweep import advance_waiting_steps
 
 FIRST_NAMES = (
     "Alva", "Elsa", "Maja", "Wilma", "Saga", "Ebba", "Stella", "Alice", "Vera", "Freja",

@@ -1,14 +1,13 @@
-"""Lead-time reports, the daily sweep and the guardian's audit extract.
+"""Lead-time reports and the guardian's audit extract.
 
 Planners get aggregates only (counts under 5 suppressed); coordinators also get the case
-lines. The sweep lists overdue steps and cases at risk of the 90-day guarantee and of the
-20-week baseline.
+lines without names or personnummer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel
 
@@ -24,7 +23,6 @@ from essence.domain.metrics import (
     cohort_metrics,
     suppressed,
 )
-from essence.domain.states import StepState
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.views import AuditLine
@@ -78,28 +76,6 @@ class ReportView(BaseModel):
     cases: list[CaseLine]
 
 
-class OverdueStep(BaseModel):
-    """A step that should have been done by now."""
-
-    case_id: str
-    step_key: str
-    state: str
-    assignees: list[str]
-    expected_by: date
-    days_overdue: int
-
-
-class SweepView(BaseModel):
-    """The daily sweep's findings."""
-
-    as_of: date
-    waiting_steps_completed: int
-    overdue_steps: list[OverdueStep]
-    at_risk_90: list[CaseLine]
-    at_risk_140: list[CaseLine]
-    open_cases: int
-
-
 def report(
     ctx: ServiceContext, *, referred_from: date | None = None, referred_to: date | None = None
 ) -> ReportView:
@@ -120,7 +96,7 @@ def report(
         ]
         metrics = [case_metrics(c, today) for c in cases]
         planner = user.role is Role.PLANNER
-        lines = [] if planner else [_case_line(m) for m in metrics]
+        lines = [] if planner else [case_line(m) for m in metrics]
         if not planner:
             audit_cases(ctx, uow, user, "report", [c.id for c in cases])
         groups = _grouped(metrics, cases)
@@ -157,7 +133,7 @@ def _cohort(metrics: list[CaseMetrics], suppress: bool) -> CohortView:
     return CohortView(**cohort.__dict__)
 
 
-def _case_line(m: CaseMetrics) -> CaseLine:
+def case_line(m: CaseMetrics) -> CaseLine:
     return CaseLine(
         case_id=m.case_id,
         state=m.state,
@@ -172,71 +148,6 @@ def _case_line(m: CaseMetrics) -> CaseLine:
         at_risk_90=m.at_risk_90,
         at_risk_140=m.at_risk_140,
     )
-
-
-def advance_waiting_steps(ctx: ServiceContext) -> int:
-    """Complete every waiting step whose time has passed (e.g. questionnaires), as the system.
-
-    Returns:
-        How many waiting steps were completed.
-    """
-
-    def body(uow: UnitOfWork, user: User) -> int:
-        today = local_date(ctx.clock())
-        completed = 0
-        for case in uow.cases.list(open_only=True):
-            done = case.advance(today)
-            if done:
-                uow.cases.save(case)
-                audit_cases(ctx, uow, user, "case.advance", [case.id], ",".join(done))
-                completed += len(done)
-        return completed
-
-    return run_use_case(ctx.as_system(), "case.advance", body)
-
-
-def daily_sweep(ctx: ServiceContext) -> SweepView:
-    """Advance waiting steps, then list overdue steps and cases at risk (as the system)."""
-    completed = advance_waiting_steps(ctx)
-
-    def body(uow: UnitOfWork, user: User) -> SweepView:
-        today = local_date(ctx.clock())
-        cases = uow.cases.list(open_only=True)
-        overdue = [o for c in cases for o in _overdue_steps(c, today)]
-        lines = [_case_line(case_metrics(c, today)) for c in cases]
-        audit_cases(ctx, uow, user, "sweep", [c.id for c in cases])
-        return SweepView(
-            as_of=today,
-            waiting_steps_completed=completed,
-            overdue_steps=sorted(overdue, key=lambda o: -o.days_overdue),
-            at_risk_90=[line for line in lines if line.at_risk_90],
-            at_risk_140=[line for line in lines if line.at_risk_140],
-            open_cases=len(cases),
-        )
-
-    return run_use_case(ctx.as_system(), "sweep", body)
-
-
-def _overdue_steps(case: Case, today: date) -> list[OverdueStep]:
-    found = []
-    for key, step in case.steps.items():
-        if step.state not in (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD):
-            continue
-        expected = step.planned_on or (
-            (step.ready_on or today) + timedelta(days=case.template.lead_days(key))
-        )
-        if expected < today:
-            found.append(
-                OverdueStep(
-                    case_id=case.id,
-                    step_key=key,
-                    state=step.state.value,
-                    assignees=sorted(set(step.assignees.values())),
-                    expected_by=expected,
-                    days_overdue=(today - expected).days,
-                )
-            )
-    return found
 
 
 def audit_extract(ctx: ServiceContext, case_id: str) -> list[AuditLine]:

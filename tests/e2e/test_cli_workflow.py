@@ -1,0 +1,90 @@
+"""The coordinator and clinician workflows through the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.e2e.conftest import Cli
+
+
+def test_a_case_goes_from_referral_to_the_worklist_and_report(cli: Cli, opened_case) -> None:
+    case_id = opened_case()
+    shown = json.loads(cli("case", "show", case_id, "--json").stdout)
+    assert shown["personnummer"].endswith("-****")
+    assert shown["state"] == "consented"
+    assert (
+        cli("step", "complete", case_id, "intake", "--outcome", "met both guardians").exit_code == 0
+    )
+    physician = shown["steps"][4]["assignees"]["physician"]
+    worklist = json.loads(cli("worklist", "--json", user=physician).stdout)
+    assert [(w["case_id"], w["step_key"]) for w in worklist] == [(case_id, "medical_exam")]
+    started = cli("step", "start", case_id, "medical_exam", user=physician)
+    assert started.exit_code == 0 and "in-progress" in started.stdout
+    done = json.loads(
+        cli("step", "complete", case_id, "medical_exam", "--json", user=physician).stdout
+    )
+    assert set(done["newly_ready"]) == {"cognitive_test", "autism_observation"}
+    report = json.loads(cli("report", "--json").stdout)
+    assert report["cohort"]["cases"] == 1
+    assert report["cases"][0]["projected_lead_time_days"] > 0
+    planner = json.loads(cli("report", "--json", user="planner-1").stdout)
+    assert planner["cases"] == [] and planner["cohort"]["suppressed"]
+    audit = json.loads(cli("audit", "--case", case_id, "--json").stdout)
+    assert [line["action"] for line in audit][:3] == ["case.open", "case.show", "step.complete"]
+
+
+def test_tables_render_for_people(cli: Cli, opened_case) -> None:
+    case_id = opened_case()
+    listing = cli("case", "list")
+    assert listing.exit_code == 0 and case_id in listing.stdout and "-****" in listing.stdout
+    tree = cli("pathway", "show")
+    assert "critical path" in tree.stdout and "45 days" in tree.stdout
+    team = cli("clinician", "list")
+    assert "psy-1" in team.stdout
+    assert cli("sweep").exit_code == 0
+
+
+def test_clinicians_and_absences_can_be_added(cli: Cli) -> None:
+    added = cli(
+        "clinician", "add", "psy-4", "--name", "Nova Test", "--profession", "psychologist",
+        "--organisation", "BUP", "--base", "Lycksele", "--roster", "mon=480,wed=240", "--json",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["weekly_minutes"] == 720
+    assert (
+        cli("clinician", "absence", "psy-4", "--from", "2026-07-06", "--to", "2026-08-07").exit_code
+        == 0
+    )
+
+
+def test_a_held_step_leaves_the_worklist_state_and_comes_back(cli: Cli, opened_case) -> None:
+    case_id = opened_case()
+    assert cli("step", "hold", case_id, "intake", "--reason", "interpreter needed").exit_code == 0
+    assert "on-hold" in cli("case", "show", case_id).stdout
+    assert cli("step", "resume", case_id, "intake").exit_code == 0
+
+
+def test_the_installed_console_script_runs_as_a_process(cli: Cli) -> None:
+    env = {**os.environ, "ESSENCE_DATABASE_URL": cli.url, "ESSENCE_USER": "coord-1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "essence.cli.app", "case", "list", "--json"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_interactive_commands_never_import_prefect(cli: Cli) -> None:
+    code = (
+        "import sys; from essence.cli.app import app; from typer.testing import CliRunner;"
+        "CliRunner().invoke(app, ['--as', 'coord-1', 'case', 'list']);"
+        "print('prefect' in sys.modules)"
+    )
+    env = {**os.environ, "ESSENCE_DATABASE_URL": cli.url}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "False"
