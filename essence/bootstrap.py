@@ -13,13 +13,10 @@ from essence.adapters.database import (
     describe_url,
     is_initialised,
 )
-from essence.adapters.migrations import upgrade_to_head
-from essence.adapters.pathway_files import default_template
 from essence.adapters.unit_of_work import SqlUnitOfWork
 from essence.config import Settings
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import InfrastructureError
-from essence.services import setup
 from essence.services.context import ServiceContext, new_case_id
 
 _ENGINES: dict[str, Engine] = {}
@@ -71,6 +68,10 @@ def initialise(
     Returns:
         The database as it may be shown (no password) and the user ids created.
     """
+    from essence.adapters.migrations import upgrade_to_head
+    from essence.adapters.pathway_files import default_template
+    from essence.services import setup
+
     settings = Settings()
     url = database_url or settings.database_url
     engine = engine_for(url, settings)

@@ -3,10 +3,12 @@
 from models.audit import AuditRecord
 from models.case import CaseRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
+from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
 
 __all__ = [
     "AbsenceRecord",
+    "AppointmentRecord",
     "AuditRecord",
     "CaseRecord",
     "ClinicianRecord",

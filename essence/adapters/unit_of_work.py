@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
+from essence.adapters.appointments import SqlAppointmentRepository
 from essence.adapters.database import describe_url
 from essence.adapters.repositories import (
     SqlAuditLog,
@@ -32,6 +33,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.clinicians = SqlClinicianRepository(self.session)
         self.users = SqlUserRepository(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.appointments = SqlAppointmentRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:

@@ -9,13 +9,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from essence.domain.access import User
 from essence.domain.case import Case
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.team import Absence, Clinician
+
+if TYPE_CHECKING:  # the scheduler (and OR-Tools) load only when planning
+    from essence.scheduling.clinic_problem import Appointment
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,28 @@ class AuditLog(ABC):
         """Every event about one case, oldest first (the guardian's log extract)."""
 
 
+class AppointmentRepository(ABC):
+    """Booked appointments (the combined investigation's plan)."""
+
+    @abstractmethod
+    def list(
+        self,
+        *,
+        case_ids: Iterable[str] | None = None,
+        first_day: date | None = None,
+        last_day: date | None = None,
+    ) -> list[Appointment]:
+        """Appointments, optionally of some cases and within days (both included)."""
+
+    @abstractmethod
+    def replace(self, case_ids: Iterable[str], appointments: Iterable[Appointment]) -> None:
+        """Make `appointments` the booked plan of those cases (their old bookings go)."""
+
+    @abstractmethod
+    def remove(self, case_id: str, step_key: str) -> None:
+        """Forget the booking of one step (it was completed or cancelled)."""
+
+
 class UnitOfWork(ABC):
     """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
 
@@ -150,6 +176,7 @@ class UnitOfWork(ABC):
     pathways: PathwayRepository
     users: UserRepository
     audit: AuditLog
+    appointments: AppointmentRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
