@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import cases, pathway, steps, team
+from essence.cli import cases, pathway, simulate, steps, team
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -27,6 +27,8 @@ app.add_typer(pathway.app, name="pathway")
 app.add_typer(team.clinician_app, name="clinician")
 app.add_typer(team.user_app, name="user")
 app.command("worklist")(steps.worklist_command)
+app.command("simulate")(simulate.simulate_command)
+app.command("capacity")(simulate.capacity_command)
 
 
 @app.callback()

@@ -1,0 +1,75 @@
+"""A specialised M/M/c kernel: the textbook FCFS queue on a bare event heap, for speed.
+
+The heap holds the next departure event of each of the c servers; each arrival event (in
+time order) takes the server whose departure comes first. Under FCFS that is exact and needs
+one heap operation per customer; arrivals and services come from one numpy call each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from heapq import heapreplace
+
+import numpy as np
+
+from essence.domain.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class QueueRun:
+    """Figures of one M/M/c run (times in the unit of the rates, e.g. days).
+
+    Attributes:
+        customers: Customers served.
+        mean_wait: Mean time in queue.
+        mean_sojourn: Mean time in system.
+        events: Arrivals plus departures processed.
+    """
+
+    customers: int
+    mean_wait: float
+    mean_sojourn: float
+    events: int
+
+
+def simulate_mmc(
+    arrival_rate: float,
+    service_rate: float,
+    servers: int,
+    customers: int,
+    rng: np.random.Generator,
+    warmup: int = 0,
+) -> QueueRun:
+    """Simulate `customers` through an FCFS M/M/c queue; the first `warmup` are not scored.
+
+    Raises:
+        InvalidInput: for non-positive rates, servers or customers.
+    """
+    if arrival_rate <= 0 or service_rate <= 0 or servers < 1 or customers < 1:
+        raise InvalidInput(
+            "mmc", f"{arrival_rate}, {service_rate}, {servers}, {customers}", "must be positive"
+        )
+    arrivals = np.cumsum(rng.exponential(1 / arrival_rate, customers)).tolist()
+    services = rng.exponential(1 / service_rate, customers).tolist()
+    waits = _event_loop(arrivals, services, servers)
+    scored = np.asarray(waits[warmup:])
+    return QueueRun(
+        customers=int(scored.size),
+        mean_wait=float(scored.mean()),
+        mean_sojourn=float(scored.mean() + np.mean(services[warmup:])),
+        events=2 * customers,
+    )
+
+
+def _event_loop(arrivals: list[float], services: list[float], servers: int) -> list[float]:
+    """Waits in queue: start = max(arrival, earliest departure); that server departs again."""
+    departures = [0.0] * servers
+    waits = [0.0] * len(arrivals)
+    for i, arrival in enumerate(arrivals):
+        free = departures[0]
+        if free > arrival:
+            waits[i] = free - arrival
+            heapreplace(departures, free + services[i])
+        else:
+            heapreplace(departures, arrival + services[i])
+    return waits
