@@ -1,0 +1,235 @@
+"""Benchmark 2, clinic scale: 60 open cases and an 11-person team over a 10-week horizon.
+
+Prints the full plan (wall time, gap), one new referral inserted into the booked plan and
+the coordinated plan against sequential referrals; writes results/clinic_scale.json.
+Usage: python benchmarks/clinic_scale.py [--budget-s 25] [--workers 1] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from essence.domain.geography import MUNICIPALITIES
+from essence.domain.professions import Organisation, Profession
+from essence.domain.team import Absence, Clinician, Roster
+from essence.scheduling.clinic_check import check_plan
+from essence.scheduling.clinic_greedy import greedy_schedule
+from essence.scheduling.clinic_instance import build_instance
+from essence.scheduling.clinic_planner import insert_referral, plan_clinic
+from essence.scheduling.clinic_problem import Plan, PlanningCase, PlanSettings, default_template
+from essence.scheduling.sequential import compare_plans, sequential_plan
+
+RESULTS = Path(__file__).resolve().parent / "results" / "clinic_scale.json"
+START = date(2027, 3, 22)  # Monday; the horizon holds Easter and Ascension Day
+
+
+def make_team() -> list[Clinician]:
+    """3 psychologists, 2 speech therapists, 1 physiotherapist, 2 physicians, 1 coordinator,
+    1 BHV nurse and 1 habilitation clinician (the network meeting needs one)."""
+
+    def member(cid: str, profession: Profession, organisation: Organisation, **extra):
+        return Clinician(cid, cid, profession, organisation, **extra)
+
+    vacation = [Absence(START + timedelta(days=21), START + timedelta(days=25), "vacation")]
+    return [
+        member("psy-1", Profession.PSYCHOLOGIST, Organisation.BUP),
+        member("psy-2", Profession.PSYCHOLOGIST, Organisation.BUP, absences=vacation),
+        member("psy-3", Profession.PSYCHOLOGIST, Organisation.BUC, roster=Roster.uniform(240)),
+        member("slp-1", Profession.SPEECH_THERAPIST, Organisation.LOGOPEDI),
+        member(
+            "slp-2",
+            Profession.SPEECH_THERAPIST,
+            Organisation.LOGOPEDI,
+            roster=Roster((360, 360, 360, 0, 0, 0, 0)),
+        ),
+        member("pt-1", Profession.PHYSIOTHERAPIST, Organisation.HABILITATION),
+        member("md-1", Profession.PHYSICIAN, Organisation.BUC, roster=Roster.uniform(240)),
+        member("md-2", Profession.PHYSICIAN, Organisation.BUP, roster=Roster.uniform(240, 4)),
+        member("co-1", Profession.COORDINATOR, Organisation.BUP),
+        member("bhv-1", Profession.BHV_NURSE, Organisation.BHV, roster=Roster.uniform(120)),
+        member(
+            "hab-1", Profession.HABILITATION, Organisation.HABILITATION, roster=Roster.uniform(240)
+        ),
+    ]
+
+
+def make_case(index: int, rng: np.random.Generator, referral_age_days: int) -> PlanningCase:
+    """One synthetic case: home by population, progress by age, travel mode by distance."""
+    template = default_template()
+    weights = np.array([m.population for m in MUNICIPALITIES], dtype=float)
+    home = MUNICIPALITIES[int(rng.choice(len(MUNICIPALITIES), p=weights / weights.sum()))]
+    referral = START - timedelta(days=referral_age_days)
+    order = [k for k in template.topological_order() if k != "questionnaires"]
+    done_steps = min(int(referral_age_days // 9 + rng.integers(0, 2)), 9)
+    completed: dict[str, date] = {}
+    for position, key in enumerate(order[:done_steps]):
+        completed[key] = min(START - timedelta(days=1), referral + timedelta(days=3 + 4 * position))
+    if "intake" in completed and completed["intake"] + timedelta(days=14) < START:
+        completed["questionnaires"] = completed["intake"] + timedelta(days=14)
+    inland = home.group == "inland"
+    return PlanningCase(
+        case_id=f"case-{index:03d}",
+        referral_date=referral,
+        municipality=home.name,
+        template=template,
+        team_travels=bool(rng.random() < (0.7 if inland else 0.3)) and home.km_to_umea > 0,
+        completed=completed,
+        video_preferred=bool(home.km_to_umea > 100 and rng.random() < 0.2),
+    )
+
+
+def make_cases(count: int, rng: np.random.Generator) -> list[PlanningCase]:
+    """`count` open cases referred 0–70 days before the start."""
+    return [make_case(i, rng, int(rng.integers(0, 71))) for i in range(count)]
+
+
+def report_dict(plan: Plan, wall_s: float) -> dict[str, object]:
+    """Solve figures of a plan."""
+    report = plan.report
+    return {
+        "method": plan.method,
+        "status": report.status,
+        "objective": report.objective,
+        "best_bound": report.best_bound,
+        "gap": None if report.gap is None else round(report.gap, 4),
+        "greedy_objective": plan.greedy_objective,
+        "solve_wall_s": round(report.wall_seconds, 2),
+        "total_wall_s": round(wall_s, 2),
+    }
+
+
+def timed(function, *args, **kwargs):
+    """Call and return (result, wall seconds)."""
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    """Run the benchmark, print the figures and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget-s", type=float, default=25.0, help="CP-SAT budget, seconds")
+    parser.add_argument("--insert-budget-s", type=float, default=2.0, help="seconds")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cases", type=int, default=60)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    team = make_team()
+    cases = make_cases(args.cases, rng)
+    settings = PlanSettings(
+        start=START, budget_s=args.budget_s, workers=args.workers, seed=args.seed
+    )
+    instance = build_instance(cases, team, settings)
+    tasks = len(instance.tasks)
+    print(
+        f"workload: {len(cases)} open cases, {len(team)} clinicians, "
+        f"{settings.horizon_weeks}-week horizon from {START}, {tasks} steps to place"
+    )
+
+    _, greedy_s = timed(greedy_schedule, instance)
+    greedy, greedy_plan_s = timed(plan_clinic, cases, team, settings, use_cpsat=False)
+    print(
+        f"greedy list scheduler: {greedy_s * 1000:.0f} ms (whole greedy plan with clock times "
+        f"{greedy_plan_s:.2f} s), objective {greedy.greedy_objective}"
+    )
+    plan, plan_s = timed(plan_clinic, cases, team, settings)
+    full = report_dict(plan, plan_s)
+    full["rule_findings"] = check_plan(plan, cases, team)
+    print(
+        f"full plan: {plan_s:.1f} s wall ({plan.method}, {plan.report.status}), objective "
+        f"{plan.report.objective:.0f} vs greedy {plan.greedy_objective}, bound "
+        f"{plan.report.best_bound}, gap {full['gap']}"
+    )
+    print(f"independent check of the plan: {len(full['rule_findings'])} rule findings")
+
+    newcomer = make_case(999, np.random.default_rng(args.seed + 1), 0)
+    insert_settings = PlanSettings(
+        start=START, budget_s=args.insert_budget_s, workers=args.workers, seed=args.seed
+    )
+    inserted, insert_s = timed(insert_referral, plan, cases, newcomer, team, insert_settings)
+    before = {(a.case_id, a.step_key): (a.day, a.start, a.clinician_ids) for a in plan.appointments}
+    changed = sum(
+        1
+        for a in inserted.appointments
+        if (a.case_id, a.step_key) in before
+        and before[(a.case_id, a.step_key)] != (a.day, a.start, a.clinician_ids)
+    )
+    new_metrics = inserted.cases[newcomer.case_id]
+    print(
+        f"insert one referral: {insert_s:.2f} s wall, {changed} booked appointments changed, "
+        f"new case feedback {new_metrics.feedback_date} ({new_metrics.lead_days} days), "
+        f"{new_metrics.visit_days} visit days"
+    )
+
+    baseline, baseline_s = timed(sequential_plan, cases, team, settings)
+    figures = compare_plans(plan, baseline)
+    coordinated_all = figures["coordinated"]["all"]
+    coordinated_both = figures["coordinated"]["both_planned"]
+    sequential_all = figures["sequential"]["all"]
+    sequential_both = figures["sequential"]["both_planned"]
+    print(f"sequential baseline: {baseline_s:.2f} s wall (greedy over 52 weeks)")
+    print(f"{'':34}{'coordinated':>14}{'sequential':>14}")
+    rows = [
+        (
+            "lead time, mean days (both planned)",
+            "lead_days_mean",
+            coordinated_both,
+            sequential_both,
+        ),
+        ("lead time, median days", "lead_days_median", coordinated_both, sequential_both),
+        ("visit days per case, mean", "visit_days_mean", coordinated_all, sequential_all),
+        ("family km, total", "family_km_total", coordinated_all, sequential_all),
+        ("staff km, total", "staff_km_total", coordinated_all, sequential_all),
+        ("feedback planned (cases)", "feedback_planned", coordinated_all, sequential_all),
+    ]
+    for label, key, left, right in rows:
+        print(f"{label:34}{left[key]!s:>14}{right[key]!s:>14}")
+    print(
+        f"(lead times over the {coordinated_both['cases']} cases whose feedback both plans place)"
+    )
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "workload": {
+                    "cases": len(cases),
+                    "clinicians": len(team),
+                    "horizon_weeks": 10,
+                    "start": START.isoformat(),
+                    "steps_to_place": tasks,
+                    "seed": args.seed,
+                    "workers": args.workers,
+                    "budget_s": args.budget_s,
+                },
+                "greedy_ms": round(greedy_s * 1000, 1),
+                "greedy_plan_s": round(greedy_plan_s, 2),
+                "full_plan": full,
+                "insert_one_referral": {
+                    "wall_s": round(insert_s, 2),
+                    "booked_changed": changed,
+                    "moved": inserted.moved_count,
+                    "new_case_lead_days": new_metrics.lead_days,
+                    "new_case_visit_days": new_metrics.visit_days,
+                },
+                "coordinated": {"all": coordinated_all, "both_planned": coordinated_both},
+                "sequential": {"all": sequential_all, "both_planned": sequential_both},
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {RESULTS.parent.name}/{RESULTS.name}")
+
+
+if __name__ == "__main__":
+    main()

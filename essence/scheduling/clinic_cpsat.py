@@ -1,0 +1,580 @@
+"""Stage 1 of the clinic planner: CP-SAT assigns each step to a day and clinicians.
+
+One function per constraint family; warm-started by the greedy plan (solution hints); big
+plans are improved by re-solving a few cases at a time with the rest fixed (LNS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from essence.scheduling.clinic_greedy import (
+    Assignment,
+    DayLoad,
+    clinician_fits,
+    family_fits,
+    task_order,
+)
+from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
+from essence.scheduling.solver import SolveReport, SolverSettings, relative_gap
+
+Var = cp_model.IntVar
+
+#: Wall-clock limit of one LNS round, seconds.
+LNS_ROUND_S = 1.0
+
+#: Models with at most this many steps to place get the whole horizon as day window.
+FULL_WINDOW_MAX_TASKS = 150
+
+
+@dataclass
+class ClinicModel:
+    """The CP-SAT model and its variables.
+
+    Attributes:
+        model: The CP-SAT model.
+        instance: The compiled problem.
+        free: Tasks the model places (scheduled by the greedy and not fixed bookings).
+        fixed: Placement of fixed bookings (constants).
+        fixed_load: Load of the fixed bookings.
+        windows: Candidate day indexes per task.
+        y: (task, day) -> the task is on that day.
+        day: task -> its day index (channelled to `y`).
+        a: (task, slot, clinician, day) -> that clinician fills that slot that day.
+        trip: (clinician, day, municipality) -> the clinician drives there that day.
+        family_day: (case, day) -> the family comes that day.
+        used: (case, profession, clinician) -> the clinician sees the child (continuity).
+        moved: task -> its booking moves.
+        late: task -> days beyond 90 and beyond 140 (feedback steps only).
+        constant: Objective part that no variable changes (fixed bookings).
+        objective_terms: Linear terms of the objective.
+    """
+
+    model: cp_model.CpModel
+    instance: Instance
+    free: list[Task]
+    fixed: Assignment
+    fixed_load: DayLoad
+    windows: dict[int, list[int]] = field(default_factory=dict)
+    y: dict[tuple[int, int], Var] = field(default_factory=dict)
+    day: dict[int, Var] = field(default_factory=dict)
+    a: dict[tuple[int, int, str, int], Var] = field(default_factory=dict)
+    trip: dict[tuple[str, int, str], Var] = field(default_factory=dict)
+    family_day: dict[tuple[str, int], Var] = field(default_factory=dict)
+    used: dict[tuple[str, str, str], Var] = field(default_factory=dict)
+    moved: dict[int, Var] = field(default_factory=dict)
+    late: dict[int, tuple[Var, Var]] = field(default_factory=dict)
+    constant: int = 0
+    objective_terms: list[cp_model.LinearExprT] = field(default_factory=list)
+
+    def day_of(self, task: Task) -> cp_model.LinearExprT:
+        """The task's day index (an integer variable channelled to the day booleans)."""
+        return self.day[task.index]
+
+
+def build_model(
+    instance: Instance, greedy: Assignment, full_window: bool | None = None
+) -> ClinicModel:
+    """Build the day-level model around the greedy assignment (its windows and hints).
+
+    Args:
+        instance: The compiled problem.
+        greedy: A feasible assignment (hints; the centre of each step's day window).
+        full_window: Let every step use the whole horizon; by default only for small
+            models (at most `FULL_WINDOW_MAX_TASKS` steps to place, e.g. one new referral).
+    """
+    fixed = {t.index: greedy[t.index] for t in instance.tasks if t.fixed and t.index in greedy}
+    load = DayLoad()
+    for index, placed in fixed.items():
+        load.add(instance, instance.tasks[index], *placed)
+    free = [t for t in instance.tasks if t.index in greedy and not t.fixed]
+    cm = ClinicModel(cp_model.CpModel(), instance, free, fixed, load)
+    if full_window is None:
+        full_window = len(free) <= FULL_WINDOW_MAX_TASKS
+    add_day_and_clinician_choice(cm, greedy, full_window)
+    add_prerequisites_and_waiting_times(cm)
+    add_clinician_minutes_and_travel(cm)
+    add_family_day_limits(cm)
+    add_booking_moves(cm)
+    add_continuity(cm)
+    add_lead_time_costs(cm)
+    cm.constant += _fixed_constants(cm)
+    cm.model.minimize(sum(cm.objective_terms) + cm.constant)
+    add_hints(cm, greedy)
+    return cm
+
+
+# --- constraint families ------------------------------------------------------------------
+
+
+def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_window: bool) -> None:
+    """Each step on exactly one day; each profession slot filled by one clinician that day.
+
+    A joint step (several professions) shares the day variable, so all its clinicians meet
+    in the same slot; the clock-time stage then gives them one common start time.
+    """
+    settings = cm.instance.settings
+    model = cm.model
+    earliest = _earliest_days(cm)
+    for task in cm.free:
+        hint_day = greedy[task.index][0]
+        start = earliest[task.index]
+        low = max(start, hint_day - settings.window_before_days)
+        high = min(cm.instance.horizon - 1, hint_day + settings.window_after_days)
+        if full_window:
+            low, high = start, cm.instance.horizon - 1
+        days = [d for d in range(low, high + 1) if _day_possible(cm, task, d) or d == hint_day]
+        cm.windows[task.index] = days
+        for day in days:
+            cm.y[(task.index, day)] = model.new_bool_var(f"y_{task.index}_{day}")
+        model.add_exactly_one(cm.y[(task.index, d)] for d in days)
+        day_var = model.new_int_var_from_domain(
+            cp_model.Domain.from_values(days), f"day_{task.index}"
+        )
+        model.add(day_var == sum(d * cm.y[(task.index, d)] for d in days))
+        cm.day[task.index] = day_var
+        for slot, candidates in enumerate(task.candidates):
+            for day in days:
+                slot_vars = [_a_var(cm, task, slot, c, day) for c in candidates]
+                model.add(sum(v for v in slot_vars if v is not None) == cm.y[(task.index, day)])
+        _clinicians_distinct_within_step(cm, task)
+
+
+def _earliest_days(cm: ClinicModel) -> dict[int, int]:
+    """Earliest day of each free task from release days and lags (capacity ignored)."""
+    earliest: dict[int, int] = {}
+    for task in task_order(cm.instance):
+        if task.index in cm.fixed:
+            earliest[task.index] = cm.fixed[task.index][0]
+            continue
+        day = task.release
+        for pred, lag in task.preds:
+            if pred in earliest:
+                day = max(day, earliest[pred] + lag)
+        earliest[task.index] = day
+    return earliest
+
+
+def _day_possible(cm: ClinicModel, task: Task, day: int) -> bool:
+    if not family_fits(cm.instance, cm.fixed_load, task, day):
+        return False
+    return all(
+        any(clinician_fits(cm.instance, cm.fixed_load, task, c, day) for c in candidates)
+        for candidates in task.candidates
+    )
+
+
+def _a_var(cm: ClinicModel, task: Task, slot: int, clinician_id: str, day: int) -> Var | None:
+    if not clinician_fits(cm.instance, cm.fixed_load, task, clinician_id, day):
+        return None
+    var = cm.model.new_bool_var(f"a_{task.index}_{slot}_{clinician_id}_{day}")
+    cm.a[(task.index, slot, clinician_id, day)] = var
+    return var
+
+
+def _clinicians_distinct_within_step(cm: ClinicModel, task: Task) -> None:
+    professions = task.step.professions
+    if len(set(professions)) == len(professions):
+        return
+    groups: dict[tuple[str, int], list[Var]] = defaultdict(list)
+    for (index, _, clinician_id, day), var in cm.a.items():
+        if index == task.index:
+            groups[(clinician_id, day)].append(var)
+    for variables in groups.values():
+        cm.model.add_at_most_one(variables)
+
+
+def add_prerequisites_and_waiting_times(cm: ClinicModel) -> None:
+    """A step comes no earlier than each prerequisite's day plus its waiting days."""
+    free = {t.index for t in cm.free}
+    for task in cm.free:
+        for pred, lag in task.preds:
+            if pred in free:
+                cm.model.add(cm.day_of(task) >= cm.day_of(cm.instance.tasks[pred]) + lag)
+
+
+def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
+    """Roster minutes per clinician-day (holidays/absences have none), one trip a day.
+
+    Travel time to a municipality uses the clinician's working day; several children in
+    one municipality share one trip (ambulating team); a clinician away from base sees no
+    one in person at the base that day.
+    """
+    instance, model = cm.instance, cm.model
+    by_day: dict[tuple[str, int], list[tuple[Task, Var]]] = defaultdict(list)
+    for (index, _, clinician_id, day), var in cm.a.items():
+        by_day[(clinician_id, day)].append((instance.tasks[index], var))
+    for (clinician_id, day), items in by_day.items():
+        key = (clinician_id, day)
+        fixed_minutes = cm.fixed_load.minutes[key]
+        minutes = sum(task.staff_minutes * var for task, var in items)
+        model.add(minutes <= max(0, instance.capacity[clinician_id][day] - fixed_minutes))
+        trips = _trip_vars(cm, clinician_id, day, items)
+        travel = sum(instance.trip_minutes(clinician_id, m) * v for m, v in trips.items())
+        spare = instance.settings.workday_minutes - fixed_minutes
+        model.add(minutes + travel <= max(0, spare - cm.fixed_load.travel_minutes[key]))
+        if trips:
+            model.add_at_most_one(trips.values())
+            for task, var in items:
+                if instance.at_base_in_person(task, clinician_id):
+                    model.add(var + sum(trips.values()) <= 1)
+
+
+def _trip_vars(
+    cm: ClinicModel, clinician_id: str, day: int, items: list[tuple[Task, Var]]
+) -> dict[str, Var]:
+    trips: dict[str, Var] = {}
+    if (clinician_id, day) in cm.fixed_load.trip:
+        return trips
+    for task, var in items:
+        if not cm.instance.needs_trip(task, clinician_id):
+            continue
+        destination = task.destination or ""
+        if destination not in trips:
+            trip = cm.model.new_bool_var(f"trip_{clinician_id}_{day}_{destination}")
+            trips[destination] = trip
+            cm.trip[(clinician_id, day, destination)] = trip
+            km = cm.instance.trip_km(clinician_id, destination)
+            cm.objective_terms.append(cm.instance.settings.weights.staff_km * km * trip)
+        cm.model.add_implication(var, trips[destination])
+    capacity = cm.instance.capacity[clinician_id][day]
+    for destination, trip in trips.items():
+        there = [
+            (t, v)
+            for t, v in items
+            if t.destination == destination and cm.instance.needs_trip(t, clinician_id)
+        ]
+        # Redundant with the implications; tightens the LP bound on staff km.
+        cm.model.add(sum(t.staff_minutes * v for t, v in there) <= capacity * trip)
+    return trips
+
+
+def add_family_day_limits(cm: ClinicModel) -> None:
+    """One visit per family per calendar day, at most `family_max_minutes` of steps in it.
+
+    Each (case, day) the family may come has a boolean; the number of visit days (their
+    sum) is minimised, which bundles family steps into as few days as possible.
+    """
+    by_day: dict[tuple[str, int], list[tuple[Task, Var]]] = defaultdict(list)
+    for task in cm.free:
+        if task.family_minutes:
+            for day in cm.windows[task.index]:
+                by_day[(task.case_id, day)].append((task, cm.y[(task.index, day)]))
+    limit = cm.instance.settings.family_max_minutes
+    weight = cm.instance.settings.weights.visit_day
+    for (case_id, day), items in by_day.items():
+        _one_place_per_visit(cm, case_id, day, items)
+        spare = max(0, limit - cm.fixed_load.family_minutes[(case_id, day)])
+        minutes = sum(t.family_minutes * v for t, v in items)
+        if day in cm.fixed_load.family_days[case_id]:
+            cm.model.add(minutes <= spare)
+            continue
+        visit = cm.model.new_bool_var(f"visit_{case_id}_{day}")
+        cm.family_day[(case_id, day)] = visit
+        for _, var in items:
+            cm.model.add_implication(var, visit)
+        # minutes <= spare * visit is the same rule, but gives the LP bound visit days.
+        cm.model.add(minutes <= spare * visit)
+        cm.objective_terms.append(weight * visit)
+
+
+def _one_place_per_visit(
+    cm: ClinicModel, case_id: str, day: int, items: list[tuple[Task, Var]]
+) -> None:
+    """In-person family steps on one day share one place (video steps go anywhere)."""
+    fixed_place = cm.fixed_load.family_place.get((case_id, day))
+    for first, second in itertools.combinations(items, 2):
+        places = {first[0].destination, second[0].destination}
+        if None not in places and len(places) == 2:
+            cm.model.add_at_most_one([first[1], second[1]])
+    for task, var in items:
+        if fixed_place is not None and task.destination not in (None, fixed_place):
+            cm.model.add(var == 0)
+
+
+def add_booking_moves(cm: ClinicModel) -> None:
+    """A booked appointment that may move costs `weights.move` when it does."""
+    weight = cm.instance.settings.weights.move
+    for task in cm.free:
+        if task.booking is None:
+            continue
+        day = cm.instance.index_of(task.booking.day)
+        kept = [cm.a.get((task.index, s, c, day)) for s, c in enumerate(task.booking.clinician_ids)]
+        if any(var is None for var in kept):
+            cm.constant += weight
+            continue
+        is_moved = cm.model.new_bool_var(f"moved_{task.index}")
+        cm.moved[task.index] = is_moved
+        for var in kept:
+            cm.model.add(is_moved >= 1 - var)
+        cm.objective_terms.append(weight * is_moved)
+
+
+def add_continuity(cm: ClinicModel) -> None:
+    """Prefer the same clinician of a profession for all of one child's steps."""
+    weight = cm.instance.settings.weights.continuity
+    groups: dict[tuple[str, str], dict[str, list[Var]]] = defaultdict(lambda: defaultdict(list))
+    for (index, slot, clinician_id, _), var in cm.a.items():
+        task = cm.instance.tasks[index]
+        profession = task.step.professions[slot].value
+        groups[(task.case_id, profession)][clinician_id].append(var)
+    for (case_id, profession), by_clinician in groups.items():
+        already = set(cm.fixed_load.used.get((case_id, profession), []))
+        count: list[cp_model.LinearExprT] = []
+        for clinician_id, variables in by_clinician.items():
+            if clinician_id in already:
+                continue
+            used = cm.model.new_bool_var(f"used_{case_id}_{clinician_id}")
+            cm.used[(case_id, profession, clinician_id)] = used
+            for var in variables:
+                cm.model.add_implication(var, used)
+            count.append(used)
+        cm.objective_terms.append(weight * (sum(count) + len(already) - 1))
+
+
+def add_lead_time_costs(cm: ClinicModel) -> None:
+    """Days to feedback, lateness beyond 90 and 140 days, and a small cost per step day."""
+    weights = cm.instance.settings.weights
+    for task in cm.free:
+        day = cm.day_of(task)
+        cm.objective_terms.append(weights.step_day * day)
+        if not task.is_feedback:
+            continue
+        lead = day + lead_offset_days(cm.instance, task.case_id)
+        high = cm.instance.horizon + abs(lead_offset_days(cm.instance, task.case_id)) + 1
+        late_90 = cm.model.new_int_var(0, high, f"late90_{task.case_id}")
+        late_140 = cm.model.new_int_var(0, high, f"late140_{task.case_id}")
+        cm.model.add(late_90 >= lead - 90)
+        cm.model.add(late_140 >= lead - 140)
+        cm.late[task.index] = (late_90, late_140)
+        cm.objective_terms.append(
+            weights.feedback_day * lead + weights.late_90 * late_90 + weights.late_140 * late_140
+        )
+
+
+def _fixed_constants(cm: ClinicModel) -> int:
+    """Objective points of fixed bookings (so the objective equals `evaluate`)."""
+    instance, weights = cm.instance, cm.instance.settings.weights
+    total = 0
+    for index, (day, _) in cm.fixed.items():
+        task = instance.tasks[index]
+        if task.is_feedback:
+            total += lateness_cost(instance, day + lead_offset_days(instance, task.case_id))
+    total += weights.visit_day * sum(len(days) for days in cm.fixed_load.family_days.values())
+    total += weights.staff_km * sum(
+        instance.trip_km(c, m) for (c, _), m in cm.fixed_load.trip.items()
+    )
+    grouped = {(t.case_id, p.value) for t in cm.free for p in t.step.professions}
+    for (case_id, profession), ids in cm.fixed_load.used.items():
+        if (case_id, profession.value) not in grouped:
+            total += weights.continuity * (len(ids) - 1)
+    return total
+
+
+# --- hints, solving and LNS -----------------------------------------------------------------
+
+
+def add_hints(cm: ClinicModel, assignment: Assignment) -> None:
+    """Hint every variable with the given (greedy) assignment: a complete solution."""
+    model, instance = cm.model, cm.instance
+    model.clear_hints()
+    for (index, day), var in cm.y.items():
+        model.add_hint(var, assignment[index][0] == day)
+    for index, var in cm.day.items():
+        model.add_hint(var, assignment[index][0])
+    for (index, slot, clinician_id, day), var in cm.a.items():
+        placed = assignment[index]
+        model.add_hint(var, placed[0] == day and placed[1][slot] == clinician_id)
+    trips, visits, used = set(), set(), set()
+    for task in cm.free:
+        day, clinician_ids = assignment[task.index]
+        if task.family_minutes:
+            visits.add((task.case_id, day))
+        for profession, clinician_id in zip(task.step.professions, clinician_ids, strict=True):
+            used.add((task.case_id, profession.value, clinician_id))
+            if instance.needs_trip(task, clinician_id):
+                trips.add((clinician_id, day, task.destination or ""))
+    for key, var in cm.trip.items():
+        model.add_hint(var, key in trips)
+    for key, var in cm.family_day.items():
+        model.add_hint(var, key in visits)
+    for key, var in cm.used.items():
+        model.add_hint(var, key in used)
+    for index, var in cm.moved.items():
+        model.add_hint(var, moved(instance, instance.tasks[index], assignment[index]))
+    for index, (late_90, late_140) in cm.late.items():
+        task = instance.tasks[index]
+        lead = assignment[index][0] + lead_offset_days(instance, task.case_id)
+        model.add_hint(late_90, max(0, lead - 90))
+        model.add_hint(late_140, max(0, lead - 140))
+
+
+def extract(cm: ClinicModel, report: SolveReport) -> Assignment:
+    """The assignment of the best solution (fixed bookings included)."""
+    assignment: Assignment = dict(cm.fixed)
+    chosen: dict[int, dict[int, str]] = defaultdict(dict)
+    days: dict[int, int] = {}
+    for (index, day), var in cm.y.items():
+        if report.value(var):
+            days[index] = day
+    for (index, slot, clinician_id, day), var in cm.a.items():
+        if days.get(index) == day and report.value(var):
+            chosen[index][slot] = clinician_id
+    for task in cm.free:
+        slots = chosen[task.index]
+        assignment[task.index] = (days[task.index], tuple(slots[s] for s in sorted(slots)))
+    return assignment
+
+
+def solve_day_level(instance: Instance, greedy: Assignment) -> tuple[Assignment, SolveReport, str]:
+    """Improve the greedy assignment with CP-SAT (and LNS for big plans) within the budget.
+
+    Returns:
+        The best assignment, the solve report and the method: "cpsat", "cpsat+lns", or
+        "greedy" when CP-SAT finds nothing in time (the greedy assignment, unchanged).
+        Big plans go on with LNS from the greedy even when the first solve found nothing;
+        the bound then is None. The bound is the bound of the windowed model (each step
+        within `window_before_days`/`window_after_days` of its warm-start day).
+    """
+    settings = instance.settings
+    started = time.perf_counter()
+    cm = build_model(instance, greedy)
+    big = len(cm.free) >= settings.lns_min_tasks
+    left = settings.budget_s - (time.perf_counter() - started)
+    # A big model first gets enough time for presolve and the hint (it gives the bound).
+    first_budget = min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s) if big else left
+    report = solve(cm.model, _solver_settings(instance, first_budget))
+    best = extract(cm, report) if report.has_solution else greedy
+    if not big:
+        return (best, report, "cpsat") if report.has_solution else (greedy, report, "greedy")
+    if report.status == "OPTIMAL":
+        return best, report, "cpsat"
+    best = improve_with_lns(instance, best, started + settings.budget_s)
+    objective = float(evaluate(instance, best))
+    bound = report.best_bound
+    gap = relative_gap(objective, bound) if bound is not None else None
+    wall = time.perf_counter() - started
+    return best, SolveReport("FEASIBLE", objective, bound, gap, wall, report.solver), "cpsat+lns"
+
+
+def _solver_settings(instance: Instance, budget_s: float) -> SolverSettings:
+    settings = instance.settings
+    return SolverSettings(
+        time_budget_s=max(0.05, budget_s), workers=settings.workers, random_seed=settings.seed
+    )
+
+
+def solve(model: cp_model.CpModel, settings: SolverSettings) -> SolveReport:
+    """Solve with the shared settings plus the clinic model's own parameters.
+
+    Symmetry detection is off (it can cut off the greedy hint, losing the warm start) and
+    presolve runs one pass without probing (seconds saved on clinic-scale models).
+    """
+    solver = cp_model.CpSolver()
+    settings.apply(solver)
+    solver.parameters.symmetry_level = 0
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.cp_model_probing_level = 0
+    started = time.perf_counter()
+    code = solver.solve(model)
+    wall = time.perf_counter() - started
+    status = solver.status_name(code)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return SolveReport(status, None, None, None, wall, solver)
+    objective, bound = float(solver.objective_value), float(solver.best_objective_bound)
+    gap = 0.0 if code == cp_model.OPTIMAL else relative_gap(objective, bound)
+    return SolveReport(status, objective, bound, gap, wall, solver)
+
+
+def improve_with_lns(instance: Instance, assignment: Assignment, deadline: float) -> Assignment:
+    """Re-solve a few cases at a time with every other case fixed, until the deadline.
+
+    Each round builds a small model of the chosen cases only (the rest is fixed load).
+    Every other round the cases share a destination municipality, so their trips can be
+    pooled (ambulating team); the others are drawn at random. Draws use a numpy Generator
+    seeded by `settings.seed`; a round's result is kept only when it lowers the objective.
+    """
+    rng = np.random.default_rng(instance.settings.seed)
+    case_ids = sorted({t.case_id for t in instance.tasks if not t.fixed and t.index in assignment})
+    size = min(instance.settings.lns_cases_per_round, len(case_ids))
+    groups = _cases_by_destination(instance, case_ids)
+    best, best_value = assignment, evaluate(instance, assignment)
+    rounds = 0
+    while size and time.perf_counter() < deadline - 0.1:
+        rounds += 1
+        if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
+            break
+        chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 2 == 0)
+        candidate = _lns_round(instance, best, chosen, deadline)
+        if candidate is None:
+            continue
+        value = evaluate(instance, candidate)
+        if value < best_value:
+            best, best_value = candidate, value
+    return best
+
+
+def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, list[str]]:
+    """Cases grouped by the municipality most of their away-from-base steps happen in."""
+    wanted = set(case_ids)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for task in instance.tasks:
+        if task.case_id in wanted and _needs_any_trip(instance, task):
+            counts[task.case_id][task.destination or ""] += 1
+    groups: dict[str, list[str]] = defaultdict(list)
+    for case_id in case_ids:
+        places = counts.get(case_id)
+        key = max(sorted(places), key=lambda m: places[m]) if places else ""
+        groups[key].append(case_id)
+    return {key: members for key, members in groups.items() if len(members) > 1}
+
+
+def _needs_any_trip(instance: Instance, task: Task) -> bool:
+    return any(instance.needs_trip(task, c) for slot in task.candidates for c in slot)
+
+
+def _neighbourhood(
+    rng: np.random.Generator,
+    case_ids: list[str],
+    groups: dict[str, list[str]],
+    size: int,
+    related: bool,
+) -> set[str]:
+    if related and groups:
+        members = groups[sorted(groups)[int(rng.integers(len(groups)))]]
+        count = min(size, len(members))
+        return set(rng.choice(members, size=count, replace=False).tolist())
+    return set(rng.choice(case_ids, size=size, replace=False).tolist())
+
+
+def _lns_round(
+    instance: Instance,
+    assignment: Assignment,
+    chosen: set[str],
+    deadline: float,
+) -> Assignment | None:
+    """One LNS round; prerequisites only link steps of one case, so fixing whole cases
+    keeps every precedence intact."""
+    tasks = []
+    for task in instance.tasks:
+        if task.index not in assignment or task.fixed or task.case_id in chosen:
+            tasks.append(task)
+        else:
+            tasks.append(dataclasses.replace(task, fixed=True, preds=[]))
+    sub = dataclasses.replace(instance, tasks=tasks)
+    budget = min(LNS_ROUND_S, deadline - time.perf_counter())
+    if budget <= 0.05:
+        return None
+    sub_model = build_model(sub, assignment, full_window=False)
+    report = solve(sub_model.model, _solver_settings(instance, budget))
+    if not report.has_solution:
+        return None
+    return extract(sub_model, report)

@@ -1,0 +1,391 @@
+"""The clinic problem compiled for the solvers: one task per step to place, day indexes, capacities.
+
+Resolves places and travel, waiting steps into day lags, bookings into fixed or movable tasks,
+and steps that cannot be placed at all into `Unscheduled` entries with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from essence.domain.calendar import add_working_days
+from essence.domain.errors import InvalidInput, NotFound
+from essence.domain.geography import road_km
+from essence.domain.pathway import StepDefinition
+from essence.domain.professions import Attendee, LocationKind
+from essence.domain.team import Clinician
+from essence.scheduling.clinic_problem import (
+    Booking,
+    Place,
+    PlanningCase,
+    PlanSettings,
+    Unscheduled,
+)
+
+NEVER = -(10**6)
+
+
+@dataclass
+class Task:
+    """One step to place on a day with one clinician per profession.
+
+    Attributes:
+        index: Position in `Instance.tasks`.
+        case_id: The case.
+        step: The step definition.
+        staff_minutes: Clinician minutes per profession (incl. local travel both ways).
+        family_minutes: Minutes of the family's day (0 when no child/guardian attends).
+        place: Where it happens.
+        destination: Municipality staff must be in (None for internal and video steps).
+        candidates: Clinician ids per profession slot.
+        release: Earliest day index.
+        preds: (task index, lag in days) pairs: this day >= that day + lag.
+        booking: The booking of this step, if any.
+        fixed: True when the booking must stay (frozen, or kept and still valid).
+        frozen: True inside the frozen window.
+    """
+
+    index: int
+    case_id: str
+    step: StepDefinition
+    staff_minutes: int
+    family_minutes: int
+    place: Place
+    destination: str | None
+    candidates: tuple[tuple[str, ...], ...]
+    release: int
+    preds: list[tuple[int, int]] = field(default_factory=list)
+    booking: Booking | None = None
+    fixed: bool = False
+    frozen: bool = False
+
+    @property
+    def key(self) -> str:
+        """The step key."""
+        return self.step.key
+
+    @property
+    def is_feedback(self) -> bool:
+        """True for the feedback meeting (its day ends the lead time)."""
+        return self.step.milestone == "feedback"
+
+
+@dataclass
+class Instance:
+    """Everything the greedy, CP-SAT and clock-time stages need, in day indexes.
+
+    Attributes:
+        settings: The plan settings.
+        cases: Cases by id.
+        clinicians: Active clinicians by id.
+        days: Calendar day of each index (day 0 = settings.start).
+        horizon: Days a new appointment may use (indexes 0..horizon-1).
+        frozen_end: First day index outside the frozen window.
+        capacity: Clinical minutes per clinician per day index.
+        tasks: The tasks, each case's in topological order.
+        unscheduled: Steps that cannot be placed whatever the solver does.
+        done_day: Day index of completed (or past) steps, by (case, step).
+    """
+
+    settings: PlanSettings
+    cases: dict[str, PlanningCase]
+    clinicians: dict[str, Clinician]
+    days: list[date]
+    horizon: int
+    frozen_end: int
+    capacity: dict[str, list[int]]
+    tasks: list[Task] = field(default_factory=list)
+    unscheduled: list[Unscheduled] = field(default_factory=list)
+    done_day: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def index_of(self, day: date) -> int:
+        """Day index of a calendar day (may be negative or beyond the horizon)."""
+        return (day - self.settings.start).days
+
+    def trip_minutes(self, clinician_id: str, destination: str) -> int:
+        """Round-trip driving minutes from the clinician's base (0 at the base)."""
+        km = self.trip_km(clinician_id, destination)
+        return round(km * self.settings.travel_minutes_per_km)
+
+    def trip_km(self, clinician_id: str, destination: str) -> int:
+        """Round-trip km from the clinician's base to a municipality."""
+        return 2 * road_km(self.clinicians[clinician_id].base, destination)
+
+    def needs_trip(self, task: Task, clinician_id: str) -> bool:
+        """True when the clinician must drive away from base for the task."""
+        base = self.clinicians[clinician_id].base
+        return task.destination is not None and task.destination != base
+
+    def at_base_in_person(self, task: Task, clinician_id: str) -> bool:
+        """True when the task is held in person at the clinician's base."""
+        return task.destination is not None and task.destination == (
+            self.clinicians[clinician_id].base
+        )
+
+
+def build_instance(
+    cases: Sequence[PlanningCase], clinicians: Sequence[Clinician], settings: PlanSettings
+) -> Instance:
+    """Compile cases, team and settings into an `Instance`.
+
+    Raises:
+        InvalidInput: duplicate ids or an assigned clinician of the wrong profession.
+        NotFound: a booking or assignment naming an unknown clinician.
+    """
+    team = _check_team(clinicians)
+    by_case = _check_cases(cases)
+    last = max([settings.horizon_days - 1] + [_last_booking(c, settings) for c in cases])
+    days = [settings.start + timedelta(days=i) for i in range(last + 1)]
+    frozen_end_day = add_working_days(settings.start, settings.frozen_working_days)
+    if settings.frozen_working_days == 0:
+        frozen_end_day = settings.start
+    instance = Instance(
+        settings=settings,
+        cases=by_case,
+        clinicians=team,
+        days=days,
+        horizon=settings.horizon_days,
+        frozen_end=(frozen_end_day - settings.start).days,
+        capacity={cid: [c.minutes_on(d) for d in days] for cid, c in team.items()},
+    )
+    for case in sorted(by_case.values(), key=lambda c: (c.referral_date, c.case_id)):
+        _add_case(instance, case)
+    _release_successors_of_movable(instance)
+    return instance
+
+
+def _check_team(clinicians: Sequence[Clinician]) -> dict[str, Clinician]:
+    team: dict[str, Clinician] = {}
+    for clinician in clinicians:
+        if clinician.id in team:
+            raise InvalidInput("clinician", clinician.id, "id is used twice")
+        team[clinician.id] = clinician
+    return {cid: c for cid, c in team.items() if c.active}
+
+
+def _check_cases(cases: Sequence[PlanningCase]) -> dict[str, PlanningCase]:
+    by_case: dict[str, PlanningCase] = {}
+    for case in cases:
+        if case.case_id in by_case:
+            raise InvalidInput("case", case.case_id, "id is used twice")
+        by_case[case.case_id] = case
+    return by_case
+
+
+def _last_booking(case: PlanningCase, settings: PlanSettings) -> int:
+    return max([0] + [(b.day - settings.start).days for b in case.bookings])
+
+
+# --- places ------------------------------------------------------------------------------
+
+
+def resolve_place(
+    step: StepDefinition, case: PlanningCase, settings: PlanSettings
+) -> tuple[Place, str | None]:
+    """Where a step happens for this case, and the municipality staff must be in.
+
+    Staff-only steps are "internal" (at base or by video); preschool steps at the child's
+    preschool; family steps by video when allowed and preferred, in the home municipality
+    when the team travels and the round trip is short enough, else at the nearest site.
+    """
+    family = step.family_facing or step.location == LocationKind.HOME_MUNICIPALITY
+    if step.location == LocationKind.PRESCHOOL or (
+        not family and Attendee.PRESCHOOL in step.attendees
+    ):
+        return Place("preschool", case.municipality), case.municipality
+    if not family:
+        return Place("internal", ""), None
+    if step.video_allowed and case.video_preferred:
+        return Place("video", ""), None
+    home = case.municipality
+    if home in settings.sites:
+        return Place("clinic", home), home
+    wants_home = case.team_travels or step.location == LocationKind.HOME_MUNICIPALITY
+    base = settings.sites[0]
+    if wants_home and 2 * road_km(base, home) * settings.travel_minutes_per_km <= (
+        settings.max_round_trip_minutes
+    ):
+        return Place("home_municipality", home), home
+    site = min(settings.sites, key=lambda s: (road_km(home, s), s))
+    return Place("clinic", site), site
+
+
+# --- tasks --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Finish:
+    """When a step is done: a constant day, plus lags after tasks; or blocked."""
+
+    const: int = NEVER
+    terms: list[tuple[int, int]] = field(default_factory=list)
+    blocked_by: str = ""
+
+
+def _add_case(instance: Instance, case: PlanningCase) -> None:
+    template = case.template
+    bookings = {b.step_key: b for b in case.bookings}
+    finish: dict[str, _Finish] = {}
+    for key in template.topological_order():
+        step = template.step(key)
+        finish[key] = _finish_of(instance, case, step, finish, bookings.get(key))
+
+
+def _finish_of(
+    instance: Instance,
+    case: PlanningCase,
+    step: StepDefinition,
+    finish: dict[str, _Finish],
+    booking: Booking | None,
+) -> _Finish:
+    if step.key in case.completed:
+        day = instance.index_of(case.completed[step.key])
+        instance.done_day[(case.case_id, step.key)] = day
+        return _Finish(const=day)
+    if booking is not None and booking.day < instance.settings.start:
+        day = instance.index_of(booking.day)
+        instance.done_day[(case.case_id, step.key)] = day
+        return _Finish(const=day)
+    merged = _merge_requirements(step, finish)
+    ready = case.ready_from.get(step.key)
+    if ready is not None:
+        merged.const = max(merged.const, instance.index_of(ready))
+    if step.is_waiting:
+        if not step.requires:
+            merged.const = max(merged.const, 0)
+        merged.const = merged.const + step.wait_days if merged.const > NEVER else NEVER
+        merged.terms = [(t, lag + step.wait_days) for t, lag in merged.terms]
+        return merged
+    if merged.blocked_by:
+        _unschedule(instance, case, step, f"waits for {merged.blocked_by} (not scheduled yet)")
+        return _Finish(blocked_by=step.key)
+    reason = _missing_profession(instance, step)
+    if reason:
+        _unschedule(instance, case, step, reason)
+        return _Finish(blocked_by=step.key)
+    task = _make_task(instance, case, step, merged, booking)
+    instance.tasks.append(task)
+    return _Finish(terms=[(task.index, 0)])
+
+
+def _merge_requirements(step: StepDefinition, finish: dict[str, _Finish]) -> _Finish:
+    merged = _Finish()
+    for required in step.requires:
+        done = finish[required]
+        if done.blocked_by:
+            merged.blocked_by = merged.blocked_by or done.blocked_by
+        merged.const = max(merged.const, done.const)
+        merged.terms.extend(done.terms)
+    return merged
+
+
+def _missing_profession(instance: Instance, step: StepDefinition) -> str:
+    for profession in step.professions:
+        if not any(c.profession == profession for c in instance.clinicians.values()):
+            return f"no active clinician with profession {profession.value} in the team"
+    return ""
+
+
+def _unschedule(instance: Instance, case: PlanningCase, step: StepDefinition, why: str) -> None:
+    instance.unscheduled.append(Unscheduled(case.case_id, step.key, why))
+
+
+def _make_task(
+    instance: Instance,
+    case: PlanningCase,
+    step: StepDefinition,
+    merged: _Finish,
+    booking: Booking | None,
+) -> Task:
+    settings = instance.settings
+    place, destination = resolve_place(step, case, settings)
+    if booking is not None and booking.place is not None:
+        place = booking.place
+        destination = place.municipality if place.kind not in ("video", "internal") else None
+    release = max(0, merged.const)
+    if step.family_facing:
+        release = max(release, instance.frozen_end)
+    task = Task(
+        index=len(instance.tasks),
+        case_id=case.case_id,
+        step=step,
+        staff_minutes=step.minutes + 2 * step.travel_minutes,
+        family_minutes=step.minutes if step.family_facing else 0,
+        place=place,
+        destination=destination,
+        candidates=_candidates(instance, case, step),
+        release=release,
+        preds=list(merged.terms),
+        booking=booking,
+    )
+    if booking is not None:
+        _classify_booking(instance, task, booking)
+    return task
+
+
+def _candidates(
+    instance: Instance, case: PlanningCase, step: StepDefinition
+) -> tuple[tuple[str, ...], ...]:
+    fixed = case.assigned.get(step.key)
+    if fixed is not None and len(fixed) != len(step.professions):
+        raise InvalidInput(
+            f"case {case.case_id}: assigned {step.key}",
+            ",".join(fixed),
+            f"needs {len(step.professions)} clinician(s)",
+        )
+    slots = []
+    for position, profession in enumerate(step.professions):
+        if fixed is not None:
+            clinician = _known_clinician(instance, fixed[position])
+            if clinician.profession != profession:
+                raise InvalidInput(
+                    f"case {case.case_id}: assigned {step.key}",
+                    clinician.id,
+                    f"is a {clinician.profession.value}, the step needs a {profession.value}",
+                )
+            slots.append((clinician.id,))
+            continue
+        ids = sorted(c.id for c in instance.clinicians.values() if c.profession == profession)
+        slots.append(tuple(ids))
+    return tuple(slots)
+
+
+def _known_clinician(instance: Instance, clinician_id: str) -> Clinician:
+    if clinician_id not in instance.clinicians:
+        raise NotFound("clinician", clinician_id)
+    return instance.clinicians[clinician_id]
+
+
+def _classify_booking(instance: Instance, task: Task, booking: Booking) -> None:
+    day = instance.index_of(booking.day)
+    for position, clinician_id in enumerate(booking.clinician_ids):
+        clinician = _known_clinician(instance, clinician_id)
+        if clinician.profession != task.step.professions[position]:
+            raise InvalidInput(
+                f"case {task.case_id}: booking {task.key}",
+                clinician_id,
+                f"is not a {task.step.professions[position].value}",
+            )
+    task.frozen = day < instance.frozen_end
+    valid = day < instance.horizon and all(
+        instance.capacity[c][day] > 0 for c in booking.clinician_ids
+    )
+    task.fixed = task.frozen or (valid and not instance.settings.move_bookings)
+
+
+def _release_successors_of_movable(instance: Instance) -> None:
+    """A kept booking after a step that may move may move too; frozen ones never move."""
+    changed = True
+    while changed:
+        changed = False
+        for task in instance.tasks:
+            if not task.fixed or task.frozen:
+                continue
+            if any(not instance.tasks[p].fixed for p, _ in task.preds):
+                task.fixed = False
+                changed = True
+    for task in instance.tasks:
+        if task.fixed:
+            task.preds = []

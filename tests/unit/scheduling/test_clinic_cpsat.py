@@ -1,0 +1,183 @@
+"""CP-SAT day-level model: improves the greedy, reports its solve, keeps every constraint."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from essence.domain.calendar import is_working_day
+from essence.scheduling.clinic_check import check_plan
+from essence.scheduling.clinic_cpsat import solve_day_level
+from essence.scheduling.clinic_greedy import greedy_schedule
+from essence.scheduling.clinic_instance import build_instance
+from essence.scheduling.clinic_objective import evaluate
+from essence.scheduling.clinic_planner import plan_clinic
+from essence.scheduling.clinic_problem import default_template
+from tests.unit.scheduling.clinic_factories import (
+    START,
+    case,
+    clinician,
+    settings,
+    step,
+    template,
+)
+
+
+def split_pathway():
+    return template(
+        step("test", "psychologist", minutes=60),
+        step("questionnaires", wait_days=3, attendees=[]),
+        step(
+            "interview",
+            "psychologist",
+            minutes=60,
+            requires=["questionnaires"],
+            attendees=["guardians"],
+        ),
+        step(
+            "conference", "psychologist", minutes=30, requires=["test", "interview"], attendees=[]
+        ),
+    )
+
+
+def test_cpsat_bundles_a_visit_the_greedy_spreads_over_two_days():
+    team = [clinician("psy-1", "psychologist")]
+    greedy = plan_clinic([case("c1", split_pathway())], team, settings(), use_cpsat=False)
+    plan = plan_clinic([case("c1", split_pathway())], team, settings())
+    assert greedy.cases["c1"].visit_days == 2
+    assert plan.cases["c1"].visit_days == 1
+    assert plan.cases["c1"].feedback_date == greedy.cases["c1"].feedback_date
+    assert plan.report.objective < plan.greedy_objective
+
+
+def test_every_solve_reports_status_objective_bound_gap_and_wall_time():
+    plan = plan_clinic(
+        [case("c1", split_pathway())], [clinician("psy-1", "psychologist")], settings()
+    )
+    report = plan.report
+    assert plan.method == "cpsat"
+    assert report.status == "OPTIMAL"
+    assert report.objective == report.best_bound
+    assert report.gap == 0.0
+    assert 0 < report.wall_seconds < 10
+
+
+def test_cpsat_objective_equals_the_evaluated_assignment():
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    cases = [case(f"c{i}", split_pathway()) for i in range(3)]
+    instance = build_instance(cases, team, settings())
+    greedy, _ = greedy_schedule(instance)
+    best, report, _ = solve_day_level(instance, greedy)
+    assert report.objective == evaluate(instance, best)
+    assert evaluate(instance, best) <= evaluate(instance, greedy)
+
+
+def default_team():
+    return [
+        clinician("co-1", "coordinator"),
+        clinician("bhv-1", "bhv_nurse"),
+        clinician("md-1", "physician"),
+        clinician("psy-1", "psychologist"),
+        clinician("psy-2", "psychologist"),
+        clinician("slp-1", "speech_therapist"),
+        clinician("pt-1", "physiotherapist"),
+        clinician("hab-1", "habilitation"),
+    ]
+
+
+def default_plan(**extra):
+    cases = [
+        case("c1", default_template()),
+        case("c2", default_template(), municipality="Lycksele", team_travels=True),
+        case(
+            "c3",
+            default_template(),
+            municipality="Skellefteå",
+            completed={"intake": START - timedelta(days=20)},
+        ),
+    ]
+    return cases, plan_clinic(cases, default_team(), settings(horizon_weeks=8, budget_s=3, **extra))
+
+
+def test_a_default_pathway_plan_keeps_every_constraint_family():
+    cases, plan = default_plan()
+    team = {c.id: c for c in default_team()}
+    minutes: dict[tuple[str, date], int] = defaultdict(int)
+    family: dict[tuple[str, date], int] = defaultdict(int)
+    when = {(a.case_id, a.step_key): a for a in plan.appointments}
+    for appointment in plan.appointments:
+        assert is_working_day(appointment.day)
+        for clinician_id in appointment.clinician_ids:
+            minutes[(clinician_id, appointment.day)] += appointment.minutes
+        if appointment.family_facing:
+            family[(appointment.case_id, appointment.day)] += appointment.minutes
+    for (clinician_id, day), used in minutes.items():
+        assert used <= team[clinician_id].minutes_on(day)
+    assert max(family.values()) <= 240
+    for (case_id, key), appointment in when.items():
+        for required in default_template().step(key).requires:
+            if required == "questionnaires":
+                intake = when.get((case_id, "intake"))
+                if intake is not None:
+                    assert appointment.day >= intake.day + timedelta(days=14)
+            elif (case_id, required) in when:
+                assert when[(case_id, required)].end <= appointment.start
+    assert {c.case_id for c in cases} == set(plan.cases)
+    assert all(m.feedback_date is not None for m in plan.cases.values())
+    assert check_plan(plan, cases, default_team()) == []
+
+
+def test_the_same_input_gives_the_same_plan_with_one_worker_and_a_fixed_seed():
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    cases = [case(f"c{i}", split_pathway()) for i in range(3)]
+    first = plan_clinic(cases, team, settings())
+    second = plan_clinic(cases, team, settings())
+    assert first.appointments == second.appointments
+
+
+def test_lns_rounds_improve_the_greedy_reproducibly_without_breaking_rules():
+    import time
+
+    from essence.scheduling.clinic_cpsat import improve_with_lns
+
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    cases = [case(f"c{i}", split_pathway()) for i in range(4)]
+    instance = build_instance(cases, team, settings(lns_rounds=6, lns_cases_per_round=2))
+    greedy, _ = greedy_schedule(instance)
+    first = improve_with_lns(instance, greedy, time.perf_counter() + 60)
+    second = improve_with_lns(instance, greedy, time.perf_counter() + 60)
+    assert first == second
+    assert evaluate(instance, first) < evaluate(instance, greedy)
+    for task in instance.tasks:
+        for pred, lag in task.preds:
+            assert first[task.index][0] >= first[pred][0] + lag
+
+
+def test_a_big_plan_goes_through_lns_and_reports_a_gap():
+    cases = [case(f"c{i}", split_pathway()) for i in range(4)]
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    plan = plan_clinic(cases, team, settings(lns_min_tasks=1, budget_s=2, lns_rounds=3))
+    assert plan.method in ("cpsat", "cpsat+lns")
+    assert plan.report.gap is not None and plan.report.gap >= 0
+    assert plan.report.objective <= plan.greedy_objective
+
+
+def test_cpsat_objective_equals_the_evaluation_with_kept_and_movable_bookings():
+    from essence.scheduling.clinic_problem import Booking
+
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    booked = (Booking("c0", "test", START + timedelta(days=8), ("psy-2",)),)
+    frozen = (Booking("c1", "test", START + timedelta(days=1), ("psy-1",)),)
+    cases = [
+        case("c0", split_pathway(), bookings=booked),
+        case("c1", split_pathway(), bookings=frozen),
+        case("c2", split_pathway()),
+    ]
+    instance = build_instance(
+        cases, team, settings(move_bookings=True, frozen_working_days=3, horizon_weeks=3)
+    )
+    greedy, _ = greedy_schedule(instance)
+    best, report, _ = solve_day_level(instance, greedy)
+    assert report.objective == evaluate(instance, best)
+    frozen_test = next(t for t in instance.tasks if (t.case_id, t.key) == ("c1", "test"))
+    assert best[frozen_test.index] == (1, ("psy-1",))
