@@ -5,7 +5,9 @@ from __future__ import annotations
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.capacity import capacity_sweep_flow
 from flows.cases import advance_flow, intake_flow
+from flows.schedule import replan_flow
 from flows.sweep import daily_sweep_flow
 
 SWEEP_CRON = "0 7 * * 1-5"
@@ -20,6 +22,8 @@ def deployments() -> list[object]:
         ),
         intake_flow.to_deployment(name="case-intake"),
         advance_flow.to_deployment(name="case-advance"),
+        replan_flow.to_deployment(name="schedule-replan"),
+        capacity_sweep_flow.to_deployment(name="capacity-sweep"),
     ]
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, simulate, steps, team
+from essence.cli import bench, cases, pathway, schedule, simulate, steps, team
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(steps.app, name="step")
 app.add_typer(pathway.app, name="pathway")
 app.add_typer(team.clinician_app, name="clinician")
 app.add_typer(team.user_app, name="user")
+app.add_typer(schedule.app, name="schedule")
 app.add_typer(bench.app, name="bench")
 app.command("worklist")(steps.worklist_command)
 app.command("simulate")(simulate.simulate_command)

@@ -75,3 +75,25 @@ def emit(data: Any, as_json: bool, render: Any) -> None:
         print_json(data)
     else:
         render(data)
+
+
+def replan_if_asked(replan: bool, budget_s: float, as_json: bool) -> None:
+    """Re-plan inline within the budget, as the system; report it unless printing JSON."""
+    if not replan:
+        return
+    from essence.services.scheduling import plan_schedule
+
+    view = plan_schedule(service_context().as_system(), budget_s=budget_s, use_cpsat=budget_s >= 1)
+    if not as_json:
+        from essence.cli.render import console
+
+        console.print(
+            f"re-planned: {len(view.appointments)} appointments, {view.moved} moved, "
+            f"{len(view.not_scheduled_yet)} not scheduled yet ({view.wall_seconds} s)"
+        )
+
+
+def _render_change(change: object) -> None:
+    from essence.cli.render_cases import render_step_change
+
+    render_step_change(change)

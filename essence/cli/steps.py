@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli.common import JsonOption, emit, service_context
+from essence.cli.common import JsonOption, emit, replan_if_asked, service_context
 
 app = typer.Typer(
     help="Start, complete, hold, resume, cancel and assign steps.", no_args_is_help=True
@@ -14,6 +14,12 @@ app = typer.Typer(
 
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 StepArg = Annotated[str, typer.Argument(help="Step key, e.g. medical_exam.")]
+ReplanOption = Annotated[
+    bool, typer.Option("--replan", help="Re-plan the schedule afterwards (kept bookings stay).")
+]
+ReplanBudgetOption = Annotated[
+    float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
+]
 
 
 def _render_change(change: object) -> None:
@@ -37,12 +43,15 @@ def complete(
     outcome: Annotated[
         str, typer.Option(help="Short outcome note (no personal identifiers).")
     ] = "",
+    replan: ReplanOption = False,
+    budget_s: ReplanBudgetOption = 2.0,
     as_json: JsonOption = False,
 ) -> None:
     """Complete a step with an outcome note; the steps after it become ready."""
     from essence.services.steps import complete_step
 
     emit(complete_step(service_context(), case_id, step, outcome), as_json, _render_change)
+    replan_if_asked(replan, budget_s, as_json)
 
 
 @app.command("hold")
@@ -71,12 +80,15 @@ def cancel(
     case_id: CaseArg,
     step: StepArg,
     reason: Annotated[str, typer.Option(help="Why the step is not needed.")],
+    replan: ReplanOption = False,
+    budget_s: ReplanBudgetOption = 2.0,
     as_json: JsonOption = False,
 ) -> None:
     """Cancel a step that this child does not need (coordinator)."""
     from essence.services.steps import cancel_step
 
     emit(cancel_step(service_context(), case_id, step, reason), as_json, _render_change)
+    replan_if_asked(replan, budget_s, as_json)
 
 
 @app.command("assign")

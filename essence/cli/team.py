@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli.common import JsonOption, emit, parse_date, service_context
+from essence.cli.common import JsonOption, emit, parse_date, replan_if_asked, service_context
 from essence.domain.professions import Organisation, Profession, parse_enum
 
 clinician_app = typer.Typer(help="Add and list clinicians, record absences.", no_args_is_help=True)
@@ -62,6 +62,12 @@ def absence(
     first_day: Annotated[str, typer.Option("--from", help="First day away, YYYY-MM-DD.")],
     last_day: Annotated[str, typer.Option("--to", help="Last day away, YYYY-MM-DD.")],
     reason: Annotated[str, typer.Option(help="vacation, course, sick leave, …")] = "vacation",
+    replan: Annotated[
+        bool, typer.Option("--replan", help="Re-plan bookings the absence touches.")
+    ] = False,
+    budget_s: Annotated[
+        float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
+    ] = 5.0,
 ) -> None:
     """Record an absence (both days included)."""
     from essence.cli.render import console
@@ -71,6 +77,7 @@ def absence(
     period = Absence(parse_date("from", first_day), parse_date("to", last_day), reason)
     add_absence(service_context(), clinician_id, period)
     console.print(f"{clinician_id}: away {period.first_day} – {period.last_day} ({reason})")
+    replan_if_asked(replan, budget_s, False)
 
 
 def _render_clinicians_one(view: object) -> None:

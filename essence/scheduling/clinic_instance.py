@@ -194,6 +194,10 @@ def resolve_place(
     if step.location == LocationKind.PRESCHOOL or (
         not family and Attendee.PRESCHOOL in step.attendees
     ):
+        if step.video_allowed and _beyond_round_trip(
+            settings.sites[0], case.municipality, settings
+        ):
+            return Place("video", ""), None
         return Place("preschool", case.municipality), case.municipality
     if not family:
         return Place("internal", ""), None
@@ -203,13 +207,16 @@ def resolve_place(
     if home in settings.sites:
         return Place("clinic", home), home
     wants_home = case.team_travels or step.location == LocationKind.HOME_MUNICIPALITY
-    base = settings.sites[0]
-    if wants_home and 2 * road_km(base, home) * settings.travel_minutes_per_km <= (
-        settings.max_round_trip_minutes
-    ):
+    if wants_home and not _beyond_round_trip(settings.sites[0], home, settings):
         return Place("home_municipality", home), home
     site = min(settings.sites, key=lambda s: (road_km(home, s), s))
     return Place("clinic", site), site
+
+
+def _beyond_round_trip(base: str, home: str, settings: PlanSettings) -> bool:
+    """True when driving base → home → base takes longer than one trip may."""
+    minutes = 2 * road_km(base, home) * settings.travel_minutes_per_km
+    return minutes > settings.max_round_trip_minutes
 
 
 # --- tasks --------------------------------------------------------------------------------

@@ -81,3 +81,19 @@ def test_an_assigned_clinician_is_the_one_booked():
     team = [clinician("md-1", "physician"), clinician("md-2", "physician")]
     plan = plan_clinic([case("c1", pathway, assigned={"exam": ("md-2",)})], team, settings())
     assert plan.appointments[0].clinician_ids == ("md-2",)
+
+
+def test_a_preschool_beyond_a_days_round_trip_is_observed_by_video():
+    observation = step(
+        "observation", "speech_therapist", minutes=120, attendees=["preschool"],
+        location="preschool", video_allowed=True,
+    )  # fmt: skip
+    pathway = template(observation, step("feedback", "speech_therapist"))
+    team = [clinician("slp-1", "speech_therapist")]
+    far = plan_clinic([case("far", pathway, municipality="Sorsele")], team, settings())
+    near = plan_clinic([case("near", pathway, municipality="Vännäs")], team, settings())
+    assert [a.place.kind for a in far.for_case("far") if a.step_key == "observation"] == ["video"]
+    assert [a.place.kind for a in near.for_case("near") if a.step_key == "observation"] == [
+        "preschool"
+    ]
+    assert far.unscheduled == ()

@@ -1,0 +1,298 @@
+"""Use cases of the combined scheduler: plan and book, show, export, re-plan after changes.
+
+The engine's open cases become the scheduler's `PlanningCase`s; a booked plan writes
+appointments and gives each step its planned day, place and clinicians, so the worklist
+and the family letter show the same plan. Kept bookings never move unless asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from essence.domain.access import Role, User, require_case_access, require_role
+from essence.domain.calendar import local_date
+from essence.domain.case import Case
+from essence.domain.errors import InvalidInput
+from essence.domain.states import CaseState, StepState
+from essence.scheduling.booked import booked_plan
+from essence.scheduling.calendar_export import clinician_ics, family_ics, family_letter
+from essence.scheduling.clinic_planner import plan_clinic
+from essence.scheduling.clinic_problem import (
+    Appointment,
+    CaseMetrics,
+    Plan,
+    PlanningCase,
+    PlanSettings,
+)
+from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.ports import UnitOfWork
+
+PLANNABLE = (CaseState.CONSENTED, CaseState.ASSESSING, CaseState.FEEDBACK_GIVEN)
+
+
+class AppointmentView(BaseModel):
+    """One booked or planned step."""
+
+    case_id: str
+    step_key: str
+    title: str
+    day: date
+    start: str
+    end: str
+    clinicians: list[str]
+    place: str
+    family_facing: bool
+    moved: bool
+
+
+class PlanView(BaseModel):
+    """A plan: how it was solved, what it books, what is not scheduled yet, per-case figures."""
+
+    method: str
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    wall_seconds: float
+    greedy_objective: int
+    booked: bool
+    moved: int
+    staff_km: int
+    appointments: list[AppointmentView]
+    not_scheduled_yet: list[dict[str, str]]
+    cases: list[dict[str, object]]
+
+
+def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> PlanningCase:
+    """The scheduler's view of an engine case: done steps, ready dates, bookings from today."""
+    completed = {k: s.completed_on for k, s in case.steps.items() if s.completed_on}
+    for key, step in case.steps.items():
+        if step.state is StepState.CANCELLED:
+            completed[key] = local_date(case.closed_at) if case.closed_at else today
+    ready_from = {
+        k: max(s.ready_on or today, today)
+        for k, s in case.steps.items()
+        if s.state in (StepState.READY, StepState.ON_HOLD, StepState.IN_PROGRESS)
+        and not case.definition(k).is_waiting
+    }
+    assigned = {
+        k: tuple(s.assignees[p] for p in case.definition(k).professions)
+        for k, s in case.steps.items()
+        if s.state is StepState.IN_PROGRESS
+        and all(p in s.assignees for p in case.definition(k).professions)
+    }
+    bookings = tuple(
+        a.as_booking()
+        for a in stored
+        if a.day >= today and a.step_key not in completed and a.step_key not in assigned
+    )
+    return PlanningCase(
+        case_id=case.id,
+        referral_date=case.referral_date,
+        municipality=case.municipality,
+        template=case.template,
+        team_travels=case.team_travels,
+        completed=completed,
+        ready_from=ready_from,
+        assigned=assigned,
+        bookings=bookings,
+        first_name=case.child_name.split()[0] if case.child_name else "",
+    )
+
+
+def plan_schedule(
+    ctx: ServiceContext,
+    *,
+    horizon_weeks: int = 10,
+    budget_s: float = 30.0,
+    move_bookings: bool = False,
+    workers: int = 2,
+    seed: int = 0,
+    use_cpsat: bool = True,
+    book: bool = True,
+) -> PlanView:
+    """Plan every open, consented case over the horizon and (by default) book the plan.
+
+    Raises:
+        InvalidInput: a horizon or budget that is not positive.
+        PermissionDenied: unless a coordinator (or admin/system) acts.
+    """
+    today = local_date(ctx.clock())
+    settings = PlanSettings(
+        start=today,
+        horizon_weeks=horizon_weeks,
+        budget_s=budget_s,
+        workers=workers,
+        seed=seed,
+        move_bookings=move_bookings,
+    )
+
+    def body(uow: UnitOfWork, user: User) -> PlanView:
+        require_role(user, "plan the schedule", Role.COORDINATOR)
+        cases = [c for c in uow.cases.list(open_only=True) if c.state in PLANNABLE]
+        stored = _by_case(uow.appointments.list(case_ids=[c.id for c in cases]))
+        inputs = [planning_case(c, stored.get(c.id, []), today) for c in cases]
+        plan = plan_clinic(inputs, uow.clinicians.list(), settings, use_cpsat=use_cpsat)
+        if book:
+            _book(ctx, uow, user, cases, stored, plan)
+        return plan_view(plan, booked=book)
+
+    return run_use_case(ctx, "schedule.plan", body)
+
+
+def _book(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    user: User,
+    cases: list[Case],
+    stored: dict[str, list[Appointment]],
+    plan: Plan,
+) -> None:
+    planned = _by_case(plan.appointments)
+    for case in cases:
+        history = [a for a in stored.get(case.id, []) if case.steps[a.step_key].state.is_terminal]
+        fresh = planned.get(case.id, [])
+        by_step = {a.step_key: a for a in fresh}
+        for key, step in case.steps.items():
+            if step.state.is_terminal:
+                continue
+            appointment = by_step.get(key)
+            step.planned_on = appointment.day if appointment else None
+            step.planned_place = appointment.place.describe() if appointment else ""
+            if appointment and appointment.clinician_ids:
+                professions = case.definition(key).professions
+                for profession, clinician_id in zip(
+                    professions, appointment.clinician_ids, strict=True
+                ):
+                    case.assign(key, profession, clinician_id)
+        uow.cases.save(case)
+        uow.appointments.replace([case.id], [*history, *fresh])
+    audit_cases(ctx, uow, user, "schedule.book", [c.id for c in cases])
+
+
+def plan_view(plan: Plan, *, booked: bool) -> PlanView:
+    """The plan as plain data for the CLI and the API."""
+    report = plan.report
+    data = plan.to_dict()
+    return PlanView(
+        method=plan.method,
+        status=report.status,
+        objective=report.objective,
+        best_bound=report.best_bound,
+        gap=report.gap,
+        wall_seconds=round(report.wall_seconds, 3),
+        greedy_objective=plan.greedy_objective,
+        booked=booked,
+        moved=plan.moved_count,
+        staff_km=plan.staff_km,
+        appointments=[appointment_view(a) for a in plan.appointments],
+        not_scheduled_yet=data["not_scheduled_yet"],  # type: ignore[arg-type]
+        cases=[{"case_id": k, **v} for k, v in data["cases"].items()],  # type: ignore[union-attr]
+    )
+
+
+def appointment_view(appointment: Appointment) -> AppointmentView:
+    """One appointment for display."""
+    return AppointmentView(
+        case_id=appointment.case_id,
+        step_key=appointment.step_key,
+        title=appointment.title,
+        day=appointment.day,
+        start=appointment.start.strftime("%H:%M"),
+        end=appointment.end.strftime("%H:%M"),
+        clinicians=list(appointment.clinician_ids),
+        place=appointment.place.describe(),
+        family_facing=appointment.family_facing,
+        moved=appointment.moved,
+    )
+
+
+def parse_week(text: str) -> tuple[date, date]:
+    """Monday and Sunday of an ISO week such as ``2027-W05``."""
+    try:
+        year, week = text.upper().split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        raise InvalidInput("week", text, "expected an ISO week like 2027-W05") from None
+    return monday, monday + timedelta(days=6)
+
+
+def show_schedule(
+    ctx: ServiceContext,
+    *,
+    case_id: str | None = None,
+    clinician_id: str | None = None,
+    week: str | None = None,
+) -> list[AppointmentView]:
+    """Booked appointments of one case, one clinician or one ISO week.
+
+    Clinicians see their own calendar and the cases they take part in; coordinators all.
+    """
+    first, last = parse_week(week) if week else (None, None)
+    if not (case_id or clinician_id or week):
+        raise InvalidInput("schedule show", "", "give --case, --clinician or --week")
+
+    def body(uow: UnitOfWork, user: User) -> list[AppointmentView]:
+        ids = None
+        if case_id:
+            case = uow.cases.get(case_id)
+            require_case_access(user, case, f"see the schedule of case {case_id}")
+            ids = [case_id]
+        if clinician_id:
+            uow.clinicians.get(clinician_id)
+            if user.clinician_id != clinician_id:
+                require_role(user, f"see the calendar of {clinician_id}", Role.COORDINATOR)
+        elif not case_id:
+            require_role(user, "see the week's schedule", Role.COORDINATOR)
+        found = uow.appointments.list(case_ids=ids, first_day=first, last_day=last)
+        if clinician_id:
+            found = [a for a in found if clinician_id in a.clinician_ids]
+        audit_cases(ctx, uow, user, "schedule.show", sorted({a.case_id for a in found}))
+        return [appointment_view(a) for a in found]
+
+    return run_use_case(ctx, "schedule.show", body, case_id=case_id)
+
+
+def clinician_calendar(ctx: ServiceContext, clinician_id: str) -> str:
+    """A clinician's booked appointments as iCalendar text (case ids only)."""
+
+    def body(uow: UnitOfWork, user: User) -> str:
+        team = {c.id: c for c in uow.clinicians.list(active_only=False)}
+        uow.clinicians.get(clinician_id)
+        if user.clinician_id != clinician_id:
+            require_role(user, f"export the calendar of {clinician_id}", Role.COORDINATOR)
+        found = [a for a in uow.appointments.list() if clinician_id in a.clinician_ids]
+        audit_cases(ctx, uow, user, "schedule.export", sorted({a.case_id for a in found}))
+        plan = booked_plan(found, {}, local_date(ctx.clock()))
+        return clinician_ics(plan, clinician_id, team, stamp=ctx.clock())
+
+    return run_use_case(ctx, "schedule.export", body)
+
+
+def family_documents(ctx: ServiceContext, case_id: str) -> tuple[str, str]:
+    """The family letter (plain text) and the family's appointments as iCalendar."""
+
+    def body(uow: UnitOfWork, user: User) -> tuple[str, str]:
+        require_role(user, "write the family letter", Role.COORDINATOR)
+        case = uow.cases.get(case_id)
+        team = {c.id: c for c in uow.clinicians.list(active_only=False)}
+        found = uow.appointments.list(case_ids=[case_id])
+        feedback = next((a.day for a in found if a.step_key == case.template.feedback_key), None)
+        metrics = CaseMetrics(case_id, case.referral_date, feedback, None, 0, 0)
+        plan = booked_plan(found, {case_id: metrics}, local_date(ctx.clock()))
+        first_name = case.child_name.split()[0] if case.child_name else ""
+        audit_cases(ctx, uow, user, "schedule.letter", [case_id])
+        letter = family_letter(plan, case_id, team, first_name)
+        return letter, family_ics(plan, case_id, team, stamp=ctx.clock())
+
+    return run_use_case(ctx, "schedule.letter", body, case_id=case_id)
+
+
+def _by_case(appointments: Iterable[Appointment]) -> dict[str, list[Appointment]]:
+    grouped: dict[str, list[Appointment]] = {}
+    for appointment in appointments:
+        grouped.setdefault(appointment.case_id, []).append(appointment)
+    return grouped
