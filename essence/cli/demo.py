@@ -12,7 +12,7 @@ def run_demo_command(db_file: Path, children: int, seed: int, as_json: bool) -> 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from essence import bootstrap
-    from essence.cli.render_reports import render_report
+    from essence.cli.render_reports import render_comparison, render_report
     from essence.domain.calendar import at_local
     from essence.services.demo import DEMO_START, SimulatedClock, run_demo
 
@@ -45,17 +45,20 @@ def run_demo_command(db_file: Path, children: int, seed: int, as_json: bool) -> 
                 "end": result.end,
                 "cases_opened": result.cases_opened,
                 "steps_completed": result.steps_completed,
+                "plans_made": result.plans_made,
+                "comparison": [figures.__dict__ for figures in result.comparison],
                 "report": result.report.model_dump(mode="json"),
             }
         )
         return
-    console.rule("essence demo: earliest-available policy on the coordinated pathway")
+    console.rule("essence demo: the combined scheduler on the coordinated pathway")
     console.print(
         f"{result.cases_opened} synthetic children referred {result.start} onwards, "
         f"{result.days_simulated} days simulated to {result.end}, "
-        f"{result.steps_completed} steps done."
+        f"{result.steps_completed} steps done, {result.plans_made} plans booked."
     )
     render_report(result.report)
+    render_comparison(result.comparison)
     console.print(
         f"Explore it: [bold]ESSENCE_DATABASE_URL={url} essence --as coord-1 case list[/] "
         "(logins: coord-1, psy-1…3, slp-1, pt-1, md-1, bhv-1, hab-1, planner-1, admin)"

@@ -129,3 +129,25 @@ def render_audit(lines: list[AuditLine]) -> None:
             line.detail,
         )
     console.print(table)
+
+
+def render_comparison(columns: list) -> None:  # type: ignore[type-arg]
+    """Coordinated plan vs sequential referrals, side by side."""
+    from rich.table import Table
+
+    table = Table(title="Coordinated plan vs sequential referrals (same cohort, same team)")
+    table.add_column("figure")
+    for column in columns:
+        table.add_column(column.policy, justify="right")
+    rows = [
+        ("children (feedback held / planned)", lambda c: f"{c.cases} ({c.with_feedback})"),
+        ("median lead time", lambda c: _fmt(c.median_lead_days, " d")),
+        ("mean lead time", lambda c: _fmt(c.mean_lead_days, " d")),
+        ("feedback within 90 days", lambda c: f"{c.within_90_days}"),
+        ("mean family visit days", lambda c: _fmt(c.mean_visit_days)),
+        ("family km (round trips)", lambda c: f"{c.family_km:,}"),
+        ("staff km (round trips)", lambda c: f"{c.staff_km:,}"),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(c) for c in columns))
+    console.print(table)

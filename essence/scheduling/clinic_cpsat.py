@@ -468,7 +468,10 @@ def solve_day_level(instance: Instance, greedy: Assignment) -> tuple[Assignment,
 def _solver_settings(instance: Instance, budget_s: float) -> SolverSettings:
     settings = instance.settings
     return SolverSettings(
-        time_budget_s=max(0.05, budget_s), workers=settings.workers, random_seed=settings.seed
+        time_budget_s=max(0.05, budget_s),
+        workers=settings.workers,
+        random_seed=settings.seed,
+        deterministic=settings.deterministic,
     )
 
 

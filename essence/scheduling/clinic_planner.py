@@ -15,7 +15,6 @@ from ortools.sat.python import cp_model
 
 from essence.domain.calendar import at_local
 from essence.domain.errors import NotFound
-from essence.domain.geography import road_km
 from essence.domain.team import Clinician
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
@@ -32,6 +31,7 @@ from essence.scheduling.clinic_problem import (
 )
 from essence.scheduling.clinic_times import clock_times
 from essence.scheduling.solver import SolveReport
+from essence.scheduling.travel import family_km
 
 #: Share of the budget kept for stage 2 (re-packing days that overrun), at most
 #: `STAGE_TWO_MAX_S` seconds; stage 1 (greedy, CP-SAT, LNS) gets the rest.
@@ -179,21 +179,10 @@ def _case_metrics(instance: Instance, appointments: list[Appointment]) -> dict[s
             feedback_date=feedback,
             lead_days=(feedback - case.referral_date).days if feedback else None,
             visit_days=len({a.day for a in mine if a.family_facing}),
-            family_km=_family_km(case.municipality, mine),
+            family_km=family_km(case.municipality, mine),
             moved_bookings=sum(1 for a in mine if a.moved),
         )
     return metrics
-
-
-def _family_km(home: str, appointments: list[Appointment]) -> int:
-    """Round-trip km the family drives: one trip per in-person visit day."""
-    by_day: dict[object, int] = {}
-    for appointment in appointments:
-        if not appointment.family_facing or appointment.place.kind == "video":
-            continue
-        km = 2 * road_km(home, appointment.place.municipality)
-        by_day[appointment.day] = max(by_day.get(appointment.day, 0), km)
-    return sum(by_day.values())
 
 
 def _staff_km(instance: Instance, assignment: Assignment) -> int:

@@ -204,6 +204,8 @@ class PlanSettings:
         lns_cases_per_round: Cases re-solved together in one LNS round.
         lns_rounds: Stop LNS after this many rounds (0: use the whole budget). A fixed
             number of rounds with one worker makes LNS results reproducible.
+        deterministic: Count CP-SAT budgets in deterministic time (same plan on any
+            machine, with one worker and a fixed number of LNS rounds).
     """
 
     start: date
@@ -225,6 +227,7 @@ class PlanSettings:
     lns_min_tasks: int = 400
     lns_cases_per_round: int = 3
     lns_rounds: int = 0
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.horizon_weeks, int) or self.horizon_weeks <= 0:

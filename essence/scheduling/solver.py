@@ -33,6 +33,9 @@ class SolverSettings:
         log: Print the CP-SAT search log to stdout (for debugging only).
         subsolvers: Names of the CP-SAT full-problem subsolvers to run (e.g. "no_lp");
             empty keeps CP-SAT's default portfolio. LNS workers are unaffected.
+        deterministic: Count the budget in CP-SAT's deterministic time units instead of
+            wall seconds, so the same input gives the same plan on any machine (the wall
+            clock still stops a solve after 20 times the budget).
     """
 
     time_budget_s: float = 1.0
@@ -40,6 +43,7 @@ class SolverSettings:
     random_seed: int = 0
     log: bool = False
     subsolvers: tuple[str, ...] = ()
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         if not (self.time_budget_s > 0 and math.isfinite(self.time_budget_s)):
@@ -50,6 +54,9 @@ class SolverSettings:
     def apply(self, solver: cp_model.CpSolver) -> None:
         """Copy these settings onto a CP-SAT solver's parameters."""
         solver.parameters.max_time_in_seconds = float(self.time_budget_s)
+        if self.deterministic:
+            solver.parameters.max_deterministic_time = float(self.time_budget_s)
+            solver.parameters.max_time_in_seconds = 20.0 * float(self.time_budget_s)
         solver.parameters.num_workers = int(self.workers)
         solver.parameters.random_seed = int(self.random_seed)
         solver.parameters.log_search_progress = bool(self.log)

@@ -1,10 +1,12 @@
-"""The demo: a synthetic cohort through the engine with an earliest-available policy.
+"""The demo: a synthetic cohort through the engine, booked by the combined scheduler.
 
-Children are referred over several months; each working day the coordinator opens the day's
-referrals and every clinician does the ready steps assigned to them, earliest first, within
-their roster minutes (joint steps when all take part have room; at most one family day of
-4 hours per child). All changes go through the ordinary services, as the proper users, so
-the demo exercises consent, permissions, audit and lead-time metrics end to end.
+Children are referred over several months. Each working day the coordinator opens the
+day's referrals and books them with the scheduler (greedy on referral days, CP-SAT every
+Monday, in deterministic time so two runs give the same figures); clinicians then do the
+appointments booked for the day. Everything goes through the ordinary services, as the
+proper users, so consent, permissions, audit and lead-time metrics are exercised end to
+end. At the end the same cohort is planned as sequential referrals (one profession after
+another, as before the team) for the side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -12,19 +14,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from statistics import mean, median
 
 import numpy as np
 
+from essence.domain.access import User
 from essence.domain.calendar import at_local, is_working_day
-from essence.domain.case import Case
 from essence.domain.geography import MUNICIPALITIES
+from essence.domain.metrics import case_metrics
 from essence.domain.personnummer import synthetic_personnummer
 from essence.domain.states import StepState
 from essence.domain.team import Clinician
+from essence.scheduling.clinic_problem import PlanningCase, PlanSettings
+from essence.scheduling.sequential import sequential_plan
+from essence.scheduling.travel import family_km, staff_km
 from essence.services import cases as case_service
 from essence.services import steps as step_service
 from essence.services.context import ServiceContext, run_use_case
+from essence.services.ports import UnitOfWork
 from essence.services.reporting import ReportView, report
+from essence.services.scheduling import plan_schedule
 from essence.services.sweep import advance_waiting_steps
 
 FIRST_NAMES = (
@@ -36,9 +45,7 @@ LAST_NAMES = (
     "Sandström", "Lindberg", "Burman", "Marklund", "Lindström", "Wiklund", "Öhman",
 )  # fmt: skip
 REFERRING_UNITS = ("BHV", "BUP", "BUC", "Hälsocentral", "Förskola via BHV")
-FAMILY_DAY_MINUTES = 240
-FAMILY_NOTICE_DAYS = 7  # families are booked at least a week ahead
-STAFF_NOTICE_DAYS = 2  # staff-only steps (records, conference, report) within two days
+WEEKLY_PLAN_BUDGET = 1.0  # deterministic-time units for the Monday CP-SAT plan
 DEMO_START = date(2026, 1, 12)
 
 
@@ -60,9 +67,25 @@ class SyntheticReferral:
     consent_delay_days: int
 
 
+@dataclass(frozen=True)
+class PolicyFigures:
+    """One column of the side-by-side table (lead times over cases whose feedback is held
+    or planned; km are round trips)."""
+
+    policy: str
+    cases: int
+    with_feedback: int
+    median_lead_days: float | None
+    mean_lead_days: float | None
+    within_90_days: int
+    mean_visit_days: float | None
+    family_km: int
+    staff_km: int
+
+
 @dataclass
 class DemoResult:
-    """What the demo produced: the report at the end and the counts along the way."""
+    """What the demo produced: the report at the end, counts, and the policy comparison."""
 
     report: ReportView
     start: date
@@ -70,7 +93,8 @@ class DemoResult:
     cases_opened: int
     steps_completed: int
     days_simulated: int
-    load_minutes: dict[str, int] = field(default_factory=dict)
+    plans_made: int
+    comparison: list[PolicyFigures] = field(default_factory=list)
 
 
 def synthetic_cohort(
@@ -135,21 +159,28 @@ def run_demo(
     coordinator_ctx = ctx.as_user(coordinator)
     team = run_use_case(ctx.as_system(), "demo.team", lambda uow, _u: uow.clinicians.list())
     pending_consent: dict[date, list[str]] = {}
-    completed = 0
+    completed = plans = 0
     days = total_weeks * 7
     for offset in range(days):
         day = start + timedelta(days=offset)
-        clock.now = at_local(day, 8)
+        clock.now = at_local(day, 7)
+        changed = False
         for referral in [r for r in cohort if r.referral.referral_date == day]:
             view = case_service.open_case(coordinator_ctx, referral.referral)
+            changed = changed or not referral.consent_delay_days
             if referral.consent_delay_days:
                 due = day + timedelta(days=referral.consent_delay_days)
                 pending_consent.setdefault(due, []).append(view.id)
         for case_id in pending_consent.pop(day, []):
             case_service.record_consent(coordinator_ctx, case_id, 2)
+            changed = True
         advance_waiting_steps(ctx)
         if is_working_day(day):
-            completed += _work_one_day(ctx, clock, day, team)
+            monday = day.weekday() == 0
+            if changed or monday:
+                _book(coordinator_ctx, cp_sat=monday, seed=seed)
+                plans += 1
+            completed += _do_todays_appointments(ctx, clock, day)
         if on_day:
             on_day(day, days)
     final = report(coordinator_ctx)
@@ -160,63 +191,110 @@ def run_demo(
         cases_opened=len(cohort),
         steps_completed=completed,
         days_simulated=days,
-        load_minutes=final.cohort.minutes_by_profession,
+        plans_made=plans,
+        comparison=[_coordinated_figures(ctx, team), _sequential_figures(ctx, team, start)],
     )
 
 
-def _work_one_day(
-    ctx: ServiceContext, clock: SimulatedClock, day: date, team: list[Clinician]
-) -> int:
-    """Earliest-available policy for one day: do ready steps, oldest first, where all
-    assignees have minutes left and the family has not used up its day."""
-    open_cases = run_use_case(
-        ctx.as_system(), "demo.plan", lambda uow, _u: uow.cases.list(open_only=True)
+def _book(ctx: ServiceContext, *, cp_sat: bool, seed: int) -> None:
+    """Book what is not booked yet (kept bookings stay); CP-SAT on Mondays, else greedy."""
+    plan_schedule(
+        ctx,
+        budget_s=WEEKLY_PLAN_BUDGET,
+        workers=1,
+        seed=seed,
+        use_cpsat=cp_sat,
+        deterministic=True,
     )
-    minutes_left = {c.id: c.minutes_on(day) for c in team}
-    family_left: dict[str, int] = {}
-    used: dict[str, int] = dict.fromkeys(minutes_left, 0)
+
+
+def _do_todays_appointments(ctx: ServiceContext, clock: SimulatedClock, day: date) -> int:
+    """Each clinician does today's booked steps in clock order; a step whose prerequisite
+    was not done in time stays for the next plan."""
+    todays = run_use_case(
+        ctx.as_system(),
+        "demo.today",
+        lambda uow, _u: uow.appointments.list(first_day=day, last_day=day),
+    )
     done = 0
-    for case, key in _ready_steps_oldest_first(open_cases, day):
-        definition = case.definition(key)
-        assignees = sorted(set(case.steps[key].assignees.values()))
-        if definition.is_waiting or not assignees:
-            continue
-        if any(minutes_left.get(cid, 0) < definition.minutes for cid in assignees):
-            continue
-        if definition.family_facing:
-            if family_left.get(case.id, FAMILY_DAY_MINUTES) < definition.minutes:
-                continue
-            family_left[case.id] = family_left.get(case.id, FAMILY_DAY_MINUTES) - definition.minutes
-        for cid in assignees:
-            minutes_left[cid] -= definition.minutes
-        actor = assignees[0]
-        clock.now = at_local(day, 8) + timedelta(minutes=used[actor])
-        used[actor] += definition.minutes
-        step_service.complete_step(ctx.as_user(actor), case.id, key, "done (demo)")
-        done += 1
+    for appointment in todays:
+        clock.now = appointment.end
+        actor = ctx.as_user(appointment.clinician_ids[0])
+        state = _step_state(ctx, appointment.case_id, appointment.step_key)
+        if state is StepState.READY:
+            step_service.complete_step(actor, appointment.case_id, appointment.step_key, "done")
+            done += 1
     return done
 
 
-def _notice_days(case: Case, key: str) -> int:
-    definition = case.definition(key)
-    return FAMILY_NOTICE_DAYS if definition.family_facing else STAFF_NOTICE_DAYS
-
-
-def _ready_steps_oldest_first(open_cases: list[Case], day: date) -> list[tuple[Case, str]]:
-    ready = [
-        (case, key)
-        for case in open_cases
-        for key, step in case.steps.items()
-        if step.state is StepState.READY
-        and step.ready_on is not None
-        and (day - step.ready_on).days >= _notice_days(case, key)
-    ]
-    ready.sort(
-        key=lambda item: (
-            item[0].steps[item[1]].ready_on,
-            item[0].referral_date,
-            item[0].id,
-            item[1],
-        )
+def _step_state(ctx: ServiceContext, case_id: str, step_key: str) -> StepState:
+    return run_use_case(
+        ctx.as_system(),
+        "demo.peek",
+        lambda uow, _u: uow.cases.get(case_id).steps[step_key].state,
     )
-    return ready
+
+
+def _coordinated_figures(ctx: ServiceContext, team: list[Clinician]) -> PolicyFigures:
+    """The engine's actual results: held feedback meetings, visit days and km driven."""
+
+    def body(uow: UnitOfWork, _user: User) -> PolicyFigures:
+        cases = uow.cases.list()
+        booked = uow.appointments.list()
+        by_id = {c.id: c for c in cases}
+        done = [
+            a for a in booked if by_id[a.case_id].steps[a.step_key].state is StepState.COMPLETED
+        ]
+        today = max((a.day for a in done), default=date.today())
+        metrics = [case_metrics(c, today) for c in cases]
+        leads = [m.lead_time_days for m in metrics if m.lead_time_days is not None]
+        homes = {c.id: c.municipality for c in cases}
+        return PolicyFigures(
+            policy="coordinated plan (essence)",
+            cases=len(cases),
+            with_feedback=len(leads),
+            median_lead_days=median(leads) if leads else None,
+            mean_lead_days=round(mean(leads), 1) if leads else None,
+            within_90_days=sum(1 for x in leads if x <= 90),
+            mean_visit_days=_mean_visits([m.visit_days for m in metrics if m.lead_time_days]),
+            family_km=sum(
+                family_km(homes[cid], [a for a in done if a.case_id == cid]) for cid in homes
+            ),
+            staff_km=staff_km(done, {c.id: c for c in team}),
+        )
+
+    return run_use_case(ctx.as_system(), "demo.figures", body)
+
+
+def _sequential_figures(ctx: ServiceContext, team: list[Clinician], start: date) -> PolicyFigures:
+    """The same cohort planned as sequential referrals, one profession after another."""
+    cases = run_use_case(ctx.as_system(), "demo.cohort", lambda uow, _u: uow.cases.list())
+    fresh = [
+        PlanningCase(
+            case_id=c.id,
+            referral_date=c.referral_date,
+            municipality=c.municipality,
+            template=c.template,
+            ready_from={
+                key: c.referral_date for key in c.template.keys if not c.definition(key).requires
+            },
+        )
+        for c in cases
+    ]
+    plan = sequential_plan(fresh, team, PlanSettings(start=start, workers=1, deterministic=True))
+    leads = [m.lead_days for m in plan.cases.values() if m.lead_days is not None]
+    return PolicyFigures(
+        policy="sequential referrals (before)",
+        cases=len(fresh),
+        with_feedback=len(leads),
+        median_lead_days=median(leads) if leads else None,
+        mean_lead_days=round(mean(leads), 1) if leads else None,
+        within_90_days=sum(1 for x in leads if x <= 90),
+        mean_visit_days=_mean_visits([m.visit_days for m in plan.cases.values() if m.lead_days]),
+        family_km=sum(m.family_km for m in plan.cases.values()),
+        staff_km=plan.staff_km,
+    )
+
+
+def _mean_visits(values: list[int]) -> float | None:
+    return round(mean(values), 2) if values else None

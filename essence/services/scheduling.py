@@ -31,6 +31,7 @@ from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 
 PLANNABLE = (CaseState.CONSENTED, CaseState.ASSESSING, CaseState.FEEDBACK_GIVEN)
+DETERMINISTIC_LNS_ROUNDS = 6
 
 
 class AppointmentView(BaseModel):
@@ -113,8 +114,12 @@ def plan_schedule(
     seed: int = 0,
     use_cpsat: bool = True,
     book: bool = True,
+    deterministic: bool = False,
 ) -> PlanView:
     """Plan every open, consented case over the horizon and (by default) book the plan.
+
+    With `deterministic` (and one worker) the same data gives the same plan on any machine:
+    CP-SAT budgets count in deterministic time and LNS runs a fixed number of rounds.
 
     Raises:
         InvalidInput: a horizon or budget that is not positive.
@@ -128,6 +133,8 @@ def plan_schedule(
         workers=workers,
         seed=seed,
         move_bookings=move_bookings,
+        deterministic=deterministic,
+        lns_rounds=DETERMINISTIC_LNS_ROUNDS if deterministic else 0,
     )
 
     def body(uow: UnitOfWork, user: User) -> PlanView:

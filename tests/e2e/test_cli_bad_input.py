@@ -151,3 +151,26 @@ def test_permission_denied_is_one_line_and_logged(cli: Cli, opened_case) -> None
     audit = json.loads(cli("audit", "--case", case_id, "--json").stdout)
     assert ("planner-1", "denied") in [(a["user_id"], a["outcome"]) for a in audit]
     assert date.today()
+
+
+def test_schedule_bad_input_is_refused(cli: Cli, opened_case) -> None:
+    opened_case()
+    before = cli.counts()
+    _assert_refused(
+        cli("schedule", "plan", "--horizon-weeks", "0"), cli, before, "horizon-weeks: 0"
+    )
+    _assert_refused(cli("schedule", "plan", "--budget-s", "0"), cli, before, "budget-s: 0")
+    _assert_refused(
+        cli("schedule", "show", "--clinician", "ghost"), cli, before, "clinician: ghost"
+    )
+    _assert_refused(cli("schedule", "show", "--case", "c-ghost"), cli, before, "case: c-ghost")
+    _assert_refused(cli("schedule", "show", "--week", "May"), cli, before, "week: May")
+    _assert_refused(
+        cli("clinician", "absence", "psy-1", "--from", "2027-03-10", "--to", "2027-03-01"),
+        cli, before, "ends before it starts",
+    )  # fmt: skip
+    _assert_refused(
+        cli("clinician", "add", "psy-9", "--name", "X", "--profession", "psychologist",
+            "--organisation", "BUP", "--roster", "mon=-60"),
+        cli, before, "roster.mon: -60",
+    )  # fmt: skip

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 from tests.e2e.conftest import Cli
 
@@ -88,3 +89,41 @@ def test_interactive_commands_never_import_prefect(cli: Cli) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_coordinator_books_shows_and_exports_the_plan(cli: Cli, opened_case, tmp_path) -> None:
+    case_id = opened_case()
+    planned = cli("schedule", "plan", "--budget-s", "2", "--workers", "1", "--json")
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["booked"] and plan["status"] in ("OPTIMAL", "FEASIBLE")
+    assert {"objective", "best_bound", "gap", "wall_seconds"} <= set(plan)
+    shown = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    assert shown and all(row["case_id"] == case_id for row in shown)
+    week = date.fromisoformat(shown[0]["day"]).isocalendar()
+    by_week = cli("schedule", "show", "--week", f"{week.year}-W{week.week:02d}")
+    assert by_week.exit_code == 0 and case_id in by_week.stdout
+    clinician = shown[0]["clinicians"][0]
+    ics = tmp_path / "calendar.ics"
+    assert cli("schedule", "export", "--clinician", clinician, "--out", str(ics)).exit_code == 0
+    assert ics.read_text().startswith("BEGIN:VCALENDAR")
+    letter = cli("schedule", "letter", case_id, "--ics", str(tmp_path / "family.ics"))
+    assert letter.exit_code == 0 and "Dear family" in letter.stdout
+    assert "-****" not in letter.stdout and "Testsson" not in letter.stdout
+    mine = json.loads(
+        cli("schedule", "show", "--clinician", clinician, "--json", user=clinician).stdout
+    )
+    assert mine
+
+
+def test_completing_with_replan_keeps_the_bookings(cli: Cli, opened_case) -> None:
+    case_id = opened_case()
+    assert cli("schedule", "plan", "--greedy").exit_code == 0
+    before = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    done = cli("step", "complete", case_id, "intake", "--replan", "--budget-s", "0.5")
+    assert done.exit_code == 0, done.output
+    assert "re-planned" in done.stdout and "0 moved" in done.stdout
+    after = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    assert [(a["step_key"], a["day"], a["start"]) for a in after] == [
+        (a["step_key"], a["day"], a["start"]) for a in before
+    ]
