@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from essence.adapters.database import (
     check_reachable,
+    check_ready,
     create_database_engine,
     describe_url,
-    is_initialised,
 )
 from essence.adapters.unit_of_work import SqlUnitOfWork
 from essence.config import Settings
@@ -46,12 +46,10 @@ def context(
     settings = Settings()
     url = database_url or settings.database_url
     engine = engine_for(url, settings)
-    if require_schema:
-        check_reachable(engine)
-        if not is_initialised(engine):
-            raise InfrastructureError(
-                f"database: {describe_url(url)} has no essence schema yet; run `essence init`"
-            )
+    if require_schema and not check_ready(engine):
+        raise InfrastructureError(
+            f"database: {describe_url(url)} has no essence schema yet; run `essence init`"
+        )
     return ServiceContext(
         uow_factory=lambda: SqlUnitOfWork(engine),
         user_id=user_id or settings.user,

@@ -65,6 +65,12 @@ def check_reachable(engine: Engine) -> None:
         ) from None
 
 
-def is_initialised(engine: Engine) -> bool:
-    """True when the schema exists (Alembic has run)."""
-    return inspect(engine).has_table("alembic_version")
+def check_ready(engine: Engine) -> bool:
+    """Connect once: raise InfrastructureError when unreachable; True when the schema exists."""
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("alembic_version")
+    except OperationalError:
+        raise InfrastructureError(
+            f"database: cannot connect to {describe_url(engine.url.render_as_string())}"
+        ) from None

@@ -174,3 +174,16 @@ def test_schedule_bad_input_is_refused(cli: Cli, opened_case) -> None:
             "--organisation", "BUP", "--roster", "mon=-60"),
         cli, before, "roster.mon: -60",
     )  # fmt: skip
+
+
+def test_a_database_without_schema_asks_for_init(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from essence.cli.app import app
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(
+        app, ["--as", "coord-1", "case", "list"], env={"ESSENCE_DATABASE_URL": url}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("run `essence init`")
