@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 
 from essence.cli.render import console, make_table
-from essence.services.reporting import CohortView, ReportView
+from essence.domain.metrics import CohortMetrics
+from essence.services.reporting import ReportView
 from essence.services.sweep import SweepView
 from essence.services.views import AuditLine
 
@@ -18,7 +19,7 @@ def _fmt(value: object, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
-def cohort_rows(cohort: CohortView) -> list[tuple[str, str]]:
+def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
     """The cohort figures as (label, value) pairs."""
     return [
         ("cases (with feedback held)", f"{cohort.cases} ({cohort.with_feedback})"),

@@ -511,7 +511,8 @@ def improve_with_lns(instance: Instance, assignment: Assignment, deadline: float
     groups = _cases_by_destination(instance, case_ids)
     best, best_value = assignment, evaluate(instance, assignment)
     rounds = 0
-    while size and time.perf_counter() < deadline - 0.1:
+    deterministic = instance.settings.deterministic and instance.settings.lns_rounds > 0
+    while size and (deterministic or time.perf_counter() < deadline - 0.1):
         rounds += 1
         if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
             break
@@ -573,7 +574,10 @@ def _lns_round(
         else:
             tasks.append(dataclasses.replace(task, fixed=True, preds=[]))
     sub = dataclasses.replace(instance, tasks=tasks)
-    budget = min(LNS_ROUND_S, deadline - time.perf_counter())
+    if instance.settings.deterministic:
+        budget = LNS_ROUND_S  # counted in deterministic time, so every machine agrees
+    else:
+        budget = min(LNS_ROUND_S, deadline - time.perf_counter())
     if budget <= 0.05:
         return None
     sub_model = build_model(sub, assignment, full_window=False)

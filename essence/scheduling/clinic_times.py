@@ -44,8 +44,9 @@ def clock_times(
         start = _earliest_free(instance, busy, task, assignment, starts)
         starts[index] = start
         _reserve(busy, task, assignment[index], start)
+    deterministic = instance.settings.deterministic
     for day in sorted({assignment[i][0] for i in _overruns(instance, assignment, starts)}):
-        left = deadline - time.perf_counter()
+        left = REPACK_DAY_S if deterministic else deadline - time.perf_counter()
         if left <= 0.01:
             break
         indexes = [i for i in assignment if assignment[i][0] == day]
@@ -127,6 +128,9 @@ def repack_day(
     model.minimize(1000 * sum(late_vars) + sum(start_vars.values()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = budget_s
+    if instance.settings.deterministic:
+        solver.parameters.max_deterministic_time = budget_s
+        solver.parameters.max_time_in_seconds = 20 * budget_s
     solver.parameters.num_workers = 1
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

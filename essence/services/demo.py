@@ -247,20 +247,14 @@ def _coordinated_figures(ctx: ServiceContext, team: list[Clinician]) -> PolicyFi
         ]
         today = max((a.day for a in done), default=date.today())
         metrics = [case_metrics(c, today) for c in cases]
-        leads = [m.lead_time_days for m in metrics if m.lead_time_days is not None]
         homes = {c.id: c.municipality for c in cases}
-        return PolicyFigures(
-            policy="coordinated plan (essence)",
-            cases=len(cases),
-            with_feedback=len(leads),
-            median_lead_days=median(leads) if leads else None,
-            mean_lead_days=round(mean(leads), 1) if leads else None,
-            within_90_days=sum(1 for x in leads if x <= 90),
-            mean_visit_days=_mean_visits([m.visit_days for m in metrics if m.lead_time_days]),
-            family_km=sum(
+        return _figures(
+            "coordinated plan (essence)",
+            [(m.lead_time_days, m.visit_days) for m in metrics],
+            family=sum(
                 family_km(homes[cid], [a for a in done if a.case_id == cid]) for cid in homes
             ),
-            staff_km=staff_km(done, {c.id: c for c in team}),
+            staff=staff_km(done, {c.id: c for c in team}),
         )
 
     return run_use_case(ctx.as_system(), "demo.figures", body)
@@ -282,19 +276,28 @@ def _sequential_figures(ctx: ServiceContext, team: list[Clinician], start: date)
         for c in cases
     ]
     plan = sequential_plan(fresh, team, PlanSettings(start=start, workers=1, deterministic=True))
-    leads = [m.lead_days for m in plan.cases.values() if m.lead_days is not None]
+    return _figures(
+        "sequential referrals (before)",
+        [(m.lead_days, m.visit_days) for m in plan.cases.values()],
+        family=sum(m.family_km for m in plan.cases.values()),
+        staff=plan.staff_km,
+    )
+
+
+def _figures(
+    policy: str, lead_and_visits: list[tuple[int | None, int]], *, family: int, staff: int
+) -> PolicyFigures:
+    """One comparison column from (lead days or None, visit days) per case."""
+    leads = [lead for lead, _ in lead_and_visits if lead is not None]
+    visits = [v for lead, v in lead_and_visits if lead is not None]
     return PolicyFigures(
-        policy="sequential referrals (before)",
-        cases=len(fresh),
+        policy=policy,
+        cases=len(lead_and_visits),
         with_feedback=len(leads),
         median_lead_days=median(leads) if leads else None,
         mean_lead_days=round(mean(leads), 1) if leads else None,
         within_90_days=sum(1 for x in leads if x <= 90),
-        mean_visit_days=_mean_visits([m.visit_days for m in plan.cases.values() if m.lead_days]),
-        family_km=sum(m.family_km for m in plan.cases.values()),
-        staff_km=plan.staff_km,
+        mean_visit_days=round(mean(visits), 2) if visits else None,
+        family_km=family,
+        staff_km=staff,
     )
-
-
-def _mean_visits(values: list[int]) -> float | None:
-    return round(mean(values), 2) if values else None

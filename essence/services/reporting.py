@@ -19,6 +19,7 @@ from essence.domain.metrics import (
     BASELINE_DAYS,
     GUARANTEE_DAYS,
     CaseMetrics,
+    CohortMetrics,
     case_metrics,
     cohort_metrics,
     suppressed,
@@ -26,25 +27,6 @@ from essence.domain.metrics import (
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.views import AuditLine
-
-
-class CohortView(BaseModel):
-    """Cohort figures; `suppressed` is true when fewer than 5 cases lie behind them."""
-
-    cases: int
-    with_feedback: int
-    median_lead_time_days: float | None
-    p90_lead_time_days: float | None
-    mean_lead_time_days: float | None
-    share_within_90_days: float | None
-    median_days_saved: float | None
-    median_percent_saved: float | None
-    median_days_to_first_visit: float | None
-    mean_visit_days: float | None
-    minutes_by_profession: dict[str, int]
-    at_risk_90: int
-    at_risk_140: int
-    suppressed: bool
 
 
 class CaseLine(BaseModel):
@@ -70,9 +52,9 @@ class ReportView(BaseModel):
     as_of: date
     baseline_days: int
     guarantee_days: int
-    cohort: CohortView
-    by_group: dict[str, CohortView]
-    by_gender: dict[str, CohortView]
+    cohort: CohortMetrics
+    by_group: dict[str, CohortMetrics]
+    by_gender: dict[str, CohortMetrics]
     cases: list[CaseLine]
 
 
@@ -126,11 +108,9 @@ def _grouped(
     return {k: dict(sorted(v.items())) for k, v in out.items()}
 
 
-def _cohort(metrics: list[CaseMetrics], suppress: bool) -> CohortView:
+def _cohort(metrics: list[CaseMetrics], suppress: bool) -> CohortMetrics:
     cohort = cohort_metrics(metrics)
-    if suppress:
-        cohort = suppressed(cohort)
-    return CohortView(**cohort.__dict__)
+    return suppressed(cohort) if suppress else cohort
 
 
 def case_line(m: CaseMetrics) -> CaseLine:
