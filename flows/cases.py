@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 from prefect import flow, task
 
 from essence import bootstrap
+from essence.domain.errors import InvalidInput
 from essence.services.cases import Referral, open_case
 from essence.services.sweep import advance_case
 from flows.retry import RETRY_DELAY_S, TRANSIENT_RETRIES, is_transient
@@ -19,27 +22,27 @@ def open_case_task(referral: Referral, coordinator: str) -> str:
 
 
 @flow(name="case-intake", log_prints=False)
-def intake_flow(
-    personnummer: str,
-    child_name: str,
-    municipality: str,
-    referring_unit: str,
-    referral_date: date,
-    coordinator: str,
-    consenting: int = 2,
-    guardians: int = 2,
-) -> str:
-    """Open a case from a referral (e.g. from an e-referral integration); returns its id."""
-    referral = Referral(
-        personnummer=personnummer,
-        child_name=child_name,
-        municipality=municipality,
-        referring_unit=referring_unit,
-        referral_date=referral_date,
-        guardians=guardians,
-        consenting=consenting,
-    )
-    return open_case_task(referral, coordinator)
+def intake_flow(referral_file: str, coordinator: str) -> str:
+    """Open a case from a referral file (JSON, e.g. dropped by an e-referral integration).
+
+    The flow takes the file's path, not its content, so the child's personnummer and name
+    never become Prefect parameters (which Prefect stores and shows); returns the case id.
+    """
+    return open_case_task(read_referral(Path(referral_file)), coordinator)
+
+
+def read_referral(path: Path) -> Referral:
+    """Parse a referral file: personnummer, child_name, municipality, referring_unit,
+    referral_date (YYYY-MM-DD) and optionally guardians, consenting, team_travels."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["referral_date"] = date.fromisoformat(data["referral_date"])
+        return Referral(**data)
+    except FileNotFoundError:
+        raise InvalidInput("referral file", path.name, "does not exist") from None
+    except (ValueError, TypeError, KeyError) as error:
+        reason = f"not a valid referral ({type(error).__name__})"
+        raise InvalidInput("referral file", path.name, reason) from None
 
 
 @task(retries=TRANSIENT_RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=is_transient)

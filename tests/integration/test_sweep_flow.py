@@ -62,3 +62,30 @@ def test_the_serve_deployments_put_the_sweep_on_weekday_mornings_in_stockholm() 
         == (SWEEP_CRON, TIMEZONE)
         == ("0 7 * * 1-5", "Europe/Stockholm")
     )
+
+
+def test_the_intake_flow_reads_the_referral_from_a_file_not_from_parameters(
+    prefect_harness: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.cases import advance_flow, intake_flow
+    from tests.factories import personnummer
+
+    pnr = personnummer().digits
+    referral_file = tmp_path / "referral.json"
+    referral_file.write_text(
+        json.dumps(
+            {
+                "personnummer": pnr,
+                "child_name": "Testa Testsson",
+                "municipality": "Åsele",
+                "referring_unit": "BHV Åsele",
+                "referral_date": date.today().isoformat(),
+            }
+        )
+    )
+    monkeypatch.setenv("ESSENCE_DATABASE_URL", sqlite_url)
+    case_id = intake_flow(str(referral_file), "coord-1")
+    assert case_id.startswith("c-")
+    assert advance_flow(case_id) == []
+    with pytest.raises(Exception, match=r"referral file: missing\.json: does not exist"):
+        intake_flow(str(tmp_path / "missing.json"), "coord-1")
