@@ -45,3 +45,4 @@ class UserRecord(SQLModel, table=True):
     role: str = Field(max_length=20)
     clinician_id: str | None = Field(default=None, foreign_key="clinician.id", max_length=40)
     created_at: datetime = Field(sa_type=AwareDateTime)
+    password_hash: str | None = Field(default=None, max_length=255)

@@ -168,9 +168,7 @@ class SqlCaseRepository(CaseRepository):
 
     def _remember(self, case: Case) -> None:
         snapshot = {key: mapping.step_columns(step) for key, step in case.steps.items()}
-        assigned = {
-            (a.step_key, a.profession, a.clinician_id) for a in mapping.assignment_rows(case)
-        }
+        assigned = assignment_keys(case)
         self._loaded[case.id] = (case.version, snapshot, assigned)
 
     def ids_for_clinician(self, clinician_id: str) -> list[str]:
@@ -277,10 +275,10 @@ class SqlCaseRepository(CaseRepository):
         self._remember(case)
 
     def _save_assignments(self, case: Case, before: set[tuple[str, str, str]]) -> None:
-        rows = {
-            (a.step_key, a.profession, a.clinician_id): a for a in mapping.assignment_rows(case)
-        }
-        for step_key, profession, _cid in before - set(rows):
+        now = assignment_keys(case)
+        if now == before:
+            return
+        for step_key, profession, _cid in before - now:
             self.session.execute(
                 delete(StepAssignmentRecord).where(
                     col(StepAssignmentRecord.case_id) == case.id,
@@ -289,9 +287,20 @@ class SqlCaseRepository(CaseRepository):
                 )
             )
         self.session.flush()
-        for key in set(rows) - before:
-            self.session.add(rows[key])
+        self.session.add_all(
+            StepAssignmentRecord(case_id=case.id, step_key=k, profession=p, clinician_id=c)
+            for k, p, c in now - before
+        )
         self.session.flush()
+
+
+def assignment_keys(case: Case) -> set[tuple[str, str, str]]:
+    """(step, profession, clinician) for every assignment of the case."""
+    return {
+        (step.key, profession.value, clinician_id)
+        for step in case.steps.values()
+        for profession, clinician_id in step.assignees.items()
+    }
 
 
 class SqlClinicianRepository(ClinicianRepository):
@@ -373,6 +382,20 @@ class SqlUserRepository(UserRepository):
     def list(self) -> list[User]:
         rows = self.session.exec(select(UserRecord).order_by(UserRecord.id)).all()
         return [User(r.id, Role(r.role), r.clinician_id) for r in rows]
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        record = self.session.get(UserRecord, user_id)
+        if record is None:
+            raise NotFound("user", user_id)
+        record.password_hash = password_hash
+        self.session.add(record)
+        self.session.flush()
+
+    def password_hash(self, user_id: str) -> str | None:
+        record = self.session.get(UserRecord, user_id)
+        if record is None:
+            raise NotFound("user", user_id)
+        return record.password_hash
 
 
 class SqlAuditLog(AuditLog):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, schedule, simulate, steps, team
+from essence.cli import bench, cases, pathway, schedule, simulate, steps, team, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(bench.app, name="bench")
 app.command("worklist")(steps.worklist_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("capacity")(simulate.capacity_command)
+app.command("web")(web.web_command)
 
 
 @app.callback()
@@ -50,14 +51,18 @@ def init(
         bool, typer.Option("--demo", help="Also add the synthetic demo team and logins.")
     ] = False,
 ) -> None:
-    """Create or migrate the database and load the default pathway (and the demo team)."""
+    """Create or migrate the database, load the default pathway (and the demo team); new
+    logins get a password, printed once."""
     from essence import bootstrap
+    from essence.cli.passwords import print_new_passwords
     from essence.cli.render import console
+    from essence.services.auth import issue_demo_passwords
 
     where, created = bootstrap.initialise(demo_team=demo)
     console.print(f"database ready: {where}")
     if created:
         console.print("logins created: " + ", ".join(created))
+    print_new_passwords(issue_demo_passwords(bootstrap.context()))
 
 
 @app.command("demo")

@@ -79,6 +79,9 @@ def list_(
         str | None, typer.Option(help="Only cases from this municipality.")
     ] = None,
     at_risk: Annotated[bool, typer.Option(help="Only cases at risk of 90 or 140 days.")] = False,
+    waiting_on: Annotated[
+        str | None, typer.Option(help="Only cases waiting on this profession now.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Every case with progress, what it waits on, and its risk against 90 and 140 days."""
@@ -90,6 +93,7 @@ def list_(
         open_only=not all_cases,
         municipality_name=municipality,
         at_risk_only=at_risk,
+        waiting_on=parse_enum(Profession, "waiting-on", waiting_on) if waiting_on else None,
     )
     emit(rows, as_json, render_case_list)
 

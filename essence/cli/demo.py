@@ -37,6 +37,10 @@ def run_demo_command(db_file: Path, children: int, seed: int, as_json: bool) -> 
             progress.update(task, advance=1, total=total, description=str(day))
 
         result = run_demo(ctx, clock, seed=seed, children=children, on_day=on_day)
+    from essence.cli.passwords import print_new_passwords
+    from essence.services.auth import issue_demo_passwords
+
+    passwords = issue_demo_passwords(ctx)
     if as_json:
         print_json(
             {
@@ -50,6 +54,7 @@ def run_demo_command(db_file: Path, children: int, seed: int, as_json: bool) -> 
                 "report": result.report.model_dump(mode="json"),
             }
         )
+        print_new_passwords(passwords, to_stderr=True)
         return
     console.rule("essence demo: the combined scheduler on the coordinated pathway")
     console.print(
@@ -60,6 +65,7 @@ def run_demo_command(db_file: Path, children: int, seed: int, as_json: bool) -> 
     render_report(result.report)
     render_comparison(result.comparison)
     console.print(
-        f"Explore it: [bold]ESSENCE_DATABASE_URL={url} essence --as coord-1 case list[/] "
-        "(logins: coord-1, psy-1…3, slp-1, pt-1, md-1, bhv-1, hab-1, planner-1, admin)"
+        f"Explore it: [bold]ESSENCE_DATABASE_URL={url} essence --as coord-1 case list[/], "
+        f"or the web app: [bold]ESSENCE_DATABASE_URL={url} essence web[/] and sign in with:"
     )
+    print_new_passwords(passwords)

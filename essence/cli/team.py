@@ -112,14 +112,34 @@ def user_add(
     clinician: Annotated[
         str | None, typer.Option(help="Staff id behind a clinician login.")
     ] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password now (hidden, typed twice).")
+    ] = False,
 ) -> None:
-    """Create a login with a role."""
+    """Create a login with a role (and, with --password, its password for the web app)."""
     from essence.cli.render import console
     from essence.domain.access import Role
     from essence.services.team import add_user
 
-    user = add_user(service_context(), user_id, parse_enum(Role, "role", role), clinician)
+    secret = _ask_password() if password else None
+    user = add_user(
+        service_context(), user_id, parse_enum(Role, "role", role), clinician, password=secret
+    )
     console.print(f"user {user.id} ({user.role.value}) created")
+
+
+@user_app.command("password")
+def user_password(user_id: Annotated[str, typer.Argument(help="Login id.")]) -> None:
+    """Set a login's password (admins for anyone, everyone for themselves)."""
+    from essence.cli.render import console
+    from essence.services.auth import set_password
+
+    set_password(service_context(), user_id, _ask_password())
+    console.print(f"password of {user_id} set")
+
+
+def _ask_password() -> str:
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @user_app.command("list")

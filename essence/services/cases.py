@@ -12,6 +12,7 @@ from essence.domain.errors import InvalidInput, NotFound
 from essence.domain.geography import municipality
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
+from essence.domain.states import StepState
 from essence.domain.team import Clinician
 from essence.services.case_views import case_summary, case_view
 from essence.services.context import ServiceContext, audit_cases, run_use_case
@@ -173,8 +174,16 @@ def list_cases(
     open_only: bool = True,
     municipality_name: str | None = None,
     at_risk_only: bool = False,
+    waiting_on: Profession | None = None,
 ) -> list[CaseSummary]:
-    """Cases with progress and risk: all for coordinators, one's own for clinicians."""
+    """Cases with progress and risk: all for coordinators, one's own for clinicians.
+
+    Args:
+        open_only: Leave out closed and withdrawn cases.
+        municipality_name: Only cases from this home municipality.
+        at_risk_only: Only open cases projected past 90 or 140 days.
+        waiting_on: Only cases with a ready, started or held step for this profession.
+    """
     home = municipality(municipality_name).name if municipality_name else None
 
     def body(uow: UnitOfWork, user: User) -> list[CaseSummary]:
@@ -187,6 +196,8 @@ def list_cases(
         cases = uow.cases.list(open_only=open_only, ids=ids)
         if user.role is Role.CLINICIAN:
             cases = [c for c in cases if takes_part(user, c)]
+        if waiting_on is not None:
+            cases = [c for c in cases if waits_on(c, waiting_on)]
         today = local_date(ctx.clock())
         rows = [case_summary(c, today) for c in cases if home in (None, c.municipality)]
         if at_risk_only:
@@ -195,6 +206,15 @@ def list_cases(
         return rows
 
     return run_use_case(ctx, "case.list", body)
+
+
+def waits_on(case: Case, profession: Profession) -> bool:
+    """True when a step of `profession` can be worked on now (ready, started or held)."""
+    active = (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
+    return any(
+        step.state in active and profession in case.definition(key).professions
+        for key, step in case.steps.items()
+    )
 
 
 def withdraw_case(ctx: ServiceContext, case_id: str, reason: str) -> CaseView:

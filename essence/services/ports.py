@@ -133,6 +133,14 @@ class UserRepository(ABC):
     def list(self) -> list[User]:
         """All users."""
 
+    @abstractmethod
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Store a login's password hash (never the password); raises NotFound("user", id)."""
+
+    @abstractmethod
+    def password_hash(self, user_id: str) -> str | None:
+        """The stored password hash of a login (None when it has none); raises NotFound."""
+
 
 class AuditLog(ABC):
     """Append-only audit log."""

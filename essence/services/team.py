@@ -6,6 +6,7 @@ from essence.domain.access import Role, User, require_role
 from essence.domain.errors import InvalidInput
 from essence.domain.professions import Profession
 from essence.domain.team import Absence, Clinician
+from essence.services.auth import hash_password
 from essence.services.context import ServiceContext, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.views import ClinicianView
@@ -60,26 +61,30 @@ def add_absence(ctx: ServiceContext, clinician_id: str, absence: Absence) -> Non
 
 
 def add_user(
-    ctx: ServiceContext, user_id: str, role: Role, clinician_id: str | None = None
+    ctx: ServiceContext,
+    user_id: str,
+    role: Role,
+    clinician_id: str | None = None,
+    password: str | None = None,
 ) -> User:
-    """Create a login; clinicians must be linked to a staff record.
+    """Create a login, with its password when given (both in one transaction).
 
     Raises:
+        InvalidInput: a clinician login without a staff record, or a bad password length.
         PermissionDenied: unless the acting user is an admin.
     """
     new_user = User(user_id, role, clinician_id)
-    if (
-        role in (Role.CLINICIAN, Role.COORDINATOR)
-        and clinician_id is None
-        and role is Role.CLINICIAN
-    ):
+    if role is Role.CLINICIAN and clinician_id is None:
         raise InvalidInput("clinician", "", "a clinician login needs --clinician ID")
+    password_hash = hash_password(password) if password is not None else None
 
     def body(uow: UnitOfWork, user: User) -> User:
         require_role(user, "add a user")
         if clinician_id is not None:
             uow.clinicians.get(clinician_id)
         uow.users.add(new_user)
+        if password_hash is not None:
+            uow.users.set_password_hash(user_id, password_hash)
         return new_user
 
     return run_use_case(ctx, "user.add", body)

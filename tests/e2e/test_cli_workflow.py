@@ -127,3 +127,28 @@ def test_completing_with_replan_keeps_the_bookings(cli: Cli, opened_case) -> Non
     assert [(a["step_key"], a["day"], a["start"]) for a in after] == [
         (a["step_key"], a["day"], a["start"]) for a in before
     ]
+
+
+def test_logins_get_passwords_for_the_web_app(cli: Cli) -> None:
+    from typer.testing import CliRunner
+
+    from essence import bootstrap
+    from essence.cli.app import app
+    from essence.services.auth import authenticate
+
+    runner_input = "correct horse battery\ncorrect horse battery\n"  # typed twice, hidden
+
+    env = {"ESSENCE_DATABASE_URL": cli.url}
+    made = CliRunner().invoke(
+        app, ["--as", "admin", "user", "add", "planner-3", "--role", "planner", "--password"],
+        input=runner_input, env=env,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    ctx = bootstrap.context(database_url=cli.url)
+    assert authenticate(ctx, "planner-3", "correct horse battery").id == "planner-3"
+    reset = CliRunner().invoke(
+        app, ["--as", "planner-3", "user", "password", "planner-3"],
+        input="another long phrase\nanother long phrase\n", env=env,
+    )  # fmt: skip
+    assert reset.exit_code == 0, reset.output
+    assert authenticate(ctx, "planner-3", "another long phrase").id == "planner-3"

@@ -1,0 +1,315 @@
+"""Web load: 20 clinicians completing steps through the web app on PostgreSQL, loopback only.
+
+Fills a fresh PostgreSQL database with 3,000 cases, serves the app with uvicorn on 127.0.0.1,
+and lets N client threads (signed in as the team's clinicians) view their worklist page, open
+a case page, and complete a step through the API, pausing a think time between clicks (0 =
+saturate the server), for a bounded time. Prints requests/s and p50/p95 latency per kind of
+request, then checks every completion the server confirmed is stored exactly once (step
+completed, one audit line). Writes JSON.
+
+    python benchmarks/web_load.py [--cases 3000] [--clients 20] [--seconds 60]
+                                  [--think-ms 1000] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli_latency import fill
+
+from essence import bootstrap
+from essence.services import auth
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "results" / "web_load.json"
+POSTGRES_URL = os.environ.get(
+    "ESSENCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CLINICIANS = ("psy-1", "psy-2", "psy-3", "slp-1", "pt-1", "md-1", "bhv-1", "hab-1")
+PAGE_GOAL_MS = 200.0
+ROW = re.compile(
+    r'<tr data-case="([^"]+)" data-step="([^"]+)">.*?class="state state-([a-z-]+)"', re.S
+)
+
+
+def create_database() -> tuple[str, str]:
+    """A fresh PostgreSQL database: (its URL, its name)."""
+    name = f"essence_webload_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_database(name: str) -> None:
+    """Remove the benchmark's database."""
+    for url, engine in list(bootstrap._ENGINES.items()):
+        if name in url:
+            engine.dispose()
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    """uvicorn with the app on 127.0.0.1:`port` in its own process (plain http on loopback)."""
+    code = (
+        "import uvicorn; from essence.web.app import create_app; "
+        f"uvicorn.run(create_app(secure_cookies=False), host='127.0.0.1', port={port}, "
+        "log_level='warning', access_log=False)"
+    )
+    env = {**os.environ, "ESSENCE_DATABASE_URL": url}
+    server = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the web app did not start within 30 s")
+
+
+class Client(threading.Thread):
+    """One clinician at a desk: worklist page, case page, complete a step; again until time."""
+
+    def __init__(
+        self,
+        base: str,
+        user: str,
+        password: str,
+        slot: int,
+        slots: int,
+        until: float,
+        think_s: float,
+    ):
+        super().__init__(daemon=True)
+        self.think_s = think_s
+        self.base, self.user, self.password = base, user, password
+        self.slot, self.slots, self.until = slot, slots, until
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.statuses: Counter[str] = Counter()
+        self.completed: list[tuple[str, str]] = []
+        self.rng = random.Random(slot * 7919 + hash(user) % 1000)
+
+    def timed(
+        self, kind: str, client: httpx.Client, method: str, path: str, **options: object
+    ) -> httpx.Response:
+        """Send one request and record its latency (ms) and status under `kind`."""
+        started = time.perf_counter()
+        response = client.request(method, path, **options)  # type: ignore[arg-type]
+        self.latency[kind].append((time.perf_counter() - started) * 1000)
+        self.statuses[f"{kind} {response.status_code}"] += 1
+        return response
+
+    def think(self) -> None:
+        """Pause like a person between clicks (uniform around the mean think time)."""
+        left = self.until - time.monotonic()
+        if self.think_s > 0 and left > 0:
+            time.sleep(min(self.rng.uniform(0.5, 1.5) * self.think_s, left))
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            session = client.post(
+                "/api/v1/session", json={"user_id": self.user, "password": self.password}
+            )
+            session.raise_for_status()
+            client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
+            while time.monotonic() < self.until:
+                page = self.timed("page /worklist", client, "GET", "/worklist").text
+                mine = [
+                    (case_id, key)
+                    for case_id, key, state in ROW.findall(page)
+                    if state in ("ready", "in-progress") and hash(case_id) % self.slots == self.slot
+                ]
+                self.think()
+                if not mine or time.monotonic() >= self.until:
+                    continue
+                case_id, key = self.rng.choice(mine)
+                self.timed("page /cases/{id}", client, "GET", f"/cases/{case_id}")
+                self.think()
+                if time.monotonic() >= self.until:
+                    break
+                done = self.timed(
+                    "api complete",
+                    client,
+                    "POST",
+                    f"/api/v1/cases/{case_id}/steps/{key}/complete",
+                    json={"outcome": "load test"},
+                )
+                if done.status_code == 200:
+                    self.completed.append((case_id, key))
+                self.think()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def verify(url: str, completed: list[tuple[str, str]], since: str) -> dict[str, object]:
+    """Every confirmed completion: the step is completed and has exactly one audit line."""
+    engine = bootstrap.engine_for(url)
+    with engine.connect() as connection:
+        audit = Counter(
+            (case_id, detail)
+            for case_id, detail in connection.execute(
+                text(
+                    "SELECT case_id, detail FROM audit_event WHERE action = 'step.complete' "
+                    "AND outcome = 'ok' AND user_id <> 'bench' AND at >= :since"
+                ),
+                {"since": since},
+            )
+        )
+        states = {
+            (case_id, key): state
+            for case_id, key, state in connection.execute(
+                text("SELECT case_id, key, state FROM case_step WHERE outcome = 'load test'")
+            )
+        }
+    duplicates = [c for c, n in Counter(completed).items() if n > 1]
+    missing = [c for c in completed if states.get(c) != "completed" or audit[c] != 1]
+    extra = set(audit) - set(completed)
+    return {
+        "confirmed_completions": len(completed),
+        "stored_completions": sum(1 for s in states.values() if s == "completed"),
+        "audit_lines": sum(audit.values()),
+        "duplicates": len(duplicates),
+        "missing_or_not_once": len(missing),
+        "unconfirmed_but_stored": len(extra),
+        "exactly_once": not duplicates and not missing and not extra,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think-ms", type=float, default=1000.0)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    options = parser.parse_args()
+    options.seconds = min(options.seconds, 60.0)
+    url, name = create_database()
+    server = None
+    try:
+        started = time.perf_counter()
+        fill(url, options.cases)
+        passwords = auth.issue_demo_passwords(bootstrap.context(database_url=url))
+        fill_s = time.perf_counter() - started
+        print(f"filled {options.cases} cases on PostgreSQL in {fill_s:.1f} s")
+        port = free_port()
+        server = start_server(url, port)
+        with bootstrap.engine_for(url).connect() as connection:
+            since = str(connection.execute(text("SELECT now()")).scalar_one())
+        until = time.monotonic() + options.seconds
+        clients = []
+        for index in range(options.clients):
+            user = CLINICIANS[index % len(CLINICIANS)]
+            slots = len(range(index % len(CLINICIANS), options.clients, len(CLINICIANS)))
+            slot = index // len(CLINICIANS)
+            base = f"http://127.0.0.1:{port}"
+            think = options.think_ms / 1000
+            clients.append(Client(base, user, passwords[user], slot, slots, until, think))
+        begun = time.perf_counter()
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        wall = time.perf_counter() - begun
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    latency: dict[str, list[float]] = defaultdict(list)
+    statuses: Counter[str] = Counter()
+    completed: list[tuple[str, str]] = []
+    for client in clients:
+        for kind, values in client.latency.items():
+            latency[kind].extend(values)
+        statuses.update(client.statuses)
+        completed.extend(client.completed)
+    try:
+        checks = verify(url, completed, since)
+    finally:
+        drop_database(name)
+    requests = sum(len(v) for v in latency.values())
+    pages = latency["page /worklist"] + latency["page /cases/{id}"]
+    results: dict[str, object] = {
+        "database": "postgresql",
+        "cases": options.cases,
+        "clients": options.clients,
+        "think_ms": options.think_ms,
+        "seconds": round(wall, 1),
+        "fill_s": round(fill_s, 1),
+        "requests": requests,
+        "requests_per_s": round(requests / wall, 1),
+        "page_views_p95_ms": round(percentile(pages, 0.95), 1),
+        "page_goal_ms": PAGE_GOAL_MS,
+        "by_kind": {
+            kind: {
+                "requests": len(values),
+                "p50_ms": round(statistics.median(values), 1),
+                "p95_ms": round(percentile(values, 0.95), 1),
+            }
+            for kind, values in sorted(latency.items())
+        },
+        "statuses": dict(sorted(statuses.items())),
+        "verification": checks,
+    }
+    print(
+        f"{options.clients} clients (think time {options.think_ms:.0f} ms) for {wall:.0f} s on "
+        f"127.0.0.1, {options.cases} cases (PostgreSQL): {requests} requests, "
+        f"{requests / wall:.1f} requests/s"
+    )
+    for kind, figures in results["by_kind"].items():  # type: ignore[union-attr]
+        print(
+            f"  {kind:18s} {figures['requests']:6d} requests, p50 {figures['p50_ms']} ms, "
+            f"p95 {figures['p95_ms']} ms"
+        )
+    verdict = "met" if results["page_views_p95_ms"] < PAGE_GOAL_MS else "NOT met"
+    print(
+        f"page views p95 {results['page_views_p95_ms']} ms (goal < {PAGE_GOAL_MS:.0f} ms: "
+        f"{verdict})"
+    )
+    print(
+        f"completions confirmed {checks['confirmed_completions']}, stored exactly once: "
+        f"{checks['exactly_once']} (duplicates {checks['duplicates']}, missing "
+        f"{checks['missing_or_not_once']}, unconfirmed {checks['unconfirmed_but_stored']})"
+    )
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(results, indent=2))
+    print(f"written: {options.out.name} in {options.out.parent.name}/")
+    if not checks["exactly_once"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

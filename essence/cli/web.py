@@ -1,0 +1,24 @@
+"""`essence web`: serve the web app (pages and the JSON API) with uvicorn.
+
+FastAPI and uvicorn are imported only when the command runs, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def web_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (loopback by default; put TLS in front).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app for coordinators, clinicians and planners (Ctrl+C stops it)."""
+    import uvicorn
+
+    from essence.web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)

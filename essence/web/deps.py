@@ -1,0 +1,97 @@
+"""What every route shares: the app's state, the signed-in session and its service context.
+
+Routes get a `ServiceContext` acting as the session's user; the services decide what that
+user may see or change, so no access rule is repeated here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from fastapi import HTTPException, Request
+
+from essence.domain.calendar import local_date, now_stockholm
+from essence.services.context import ServiceContext
+from essence.web.security import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    LoginRateLimiter,
+    Session,
+    SessionStore,
+    csrf_valid,
+)
+
+
+@dataclass
+class WebState:
+    """Everything the web app holds between requests.
+
+    Attributes:
+        database_url: The database (None: ESSENCE_DATABASE_URL or the embedded default).
+        clock: The current time (a fixed clock in tests).
+        secure_cookies: Mark the session cookie Secure (off only for plain-http tests).
+        sessions: The server-side sessions.
+        login_limit_user: Sign-in attempts per login id and minute.
+        login_limit_client: Sign-in attempts per client address and minute.
+    """
+
+    database_url: str | None = None
+    clock: Callable[[], datetime] = now_stockholm
+    secure_cookies: bool = True
+    sessions: SessionStore = field(default_factory=SessionStore)
+    login_limit_user: LoginRateLimiter = field(default_factory=lambda: LoginRateLimiter(5, 60))
+    login_limit_client: LoginRateLimiter = field(default_factory=lambda: LoginRateLimiter(30, 60))
+    _base: ServiceContext | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def context(self, user_id: str | None) -> ServiceContext:
+        """A service context acting as `user_id` (the database is checked once, then reused).
+
+        Raises:
+            InfrastructureError: the database cannot be reached or has no schema.
+        """
+        with self._lock:
+            if self._base is None:
+                from essence import bootstrap
+
+                self._base = bootstrap.context(database_url=self.database_url, clock=self.clock)
+        return self._base.as_user(user_id)
+
+    def today(self) -> date:
+        """Today in Stockholm by the app's clock."""
+        return local_date(self.clock())
+
+
+def web_state(request: Request) -> WebState:
+    """The app's state."""
+    return request.app.state.web
+
+
+def current_session(request: Request) -> Session | None:
+    """The live session of the request's cookie, if any."""
+    return web_state(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+
+
+def api_context(request: Request) -> ServiceContext:
+    """Dependency for the JSON API: the signed-in user's context; CSRF header on changes.
+
+    Raises:
+        HTTPException: 401 without a live session, 403 without the CSRF header on a change.
+    """
+    session = current_session(request)
+    if session is None:
+        raise HTTPException(401, "sign in first: POST /api/v1/session")
+    if request.method not in SAFE_METHODS and not csrf_valid(
+        session, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
+    return web_state(request).context(session.user_id)
+
+
+def client_address(request: Request) -> str:
+    """The client's address for rate limiting (the socket peer; no proxy headers trusted)."""
+    return request.client.host if request.client else "unknown"
