@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from essence.domain.access import Role, User, require_case_access, require_role, require_step_access
 from essence.domain.calendar import local_date
@@ -15,12 +16,18 @@ from essence.services.ports import UnitOfWork
 from essence.services.views import StepChange, WorkItemView
 
 WORKLIST_STATES = (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
+BOOKED_AHEAD_DAYS = 7
 
 
 def worklist(
-    ctx: ServiceContext, clinician_id: str | None = None, *, include_held: bool = True
+    ctx: ServiceContext,
+    clinician_id: str | None = None,
+    *,
+    include_held: bool = True,
+    booked_days: int = BOOKED_AHEAD_DAYS,
 ) -> list[WorkItemView]:
-    """Steps assigned to a clinician that can be worked on now (ready, in progress, held).
+    """Steps assigned to a clinician: those that can be worked on now (ready, in progress,
+    held) and those booked within `booked_days` days that still wait for a prerequisite.
 
     Clinicians see only their own list; coordinators may look at anyone's.
     """
@@ -34,7 +41,13 @@ def worklist(
         require_role(user, "see a worklist", Role.COORDINATOR, Role.CLINICIAN)
         uow.clinicians.get(target)
         states = [s.value for s in WORKLIST_STATES if include_held or s is not StepState.ON_HOLD]
-        items = uow.cases.worklist(target, states)
+        horizon = (local_date(ctx.clock()) + timedelta(days=booked_days)).isoformat()
+        items = [
+            item
+            for item in uow.cases.worklist(target, [*states, StepState.REQUESTED.value])
+            if item.state != StepState.REQUESTED.value
+            or (item.planned_on is not None and item.planned_on <= horizon)
+        ]
         cases = {c.id: c for c in uow.cases.list(ids={i.case_id for i in items})}
         views = [work_item_view(cases[i.case_id], i.step_key, target) for i in items]
         audit_cases(ctx, uow, user, "worklist", sorted(cases))

@@ -118,3 +118,18 @@ def test_a_zero_horizon_or_budget_is_refused(
 ) -> None:
     with pytest.raises(InvalidInput):
         scheduling.plan_schedule(app_context, horizon_weeks=horizon, budget_s=budget)
+
+
+def test_the_worklist_shows_steps_booked_this_week(app_context: ServiceContext) -> None:
+    case_id = cases.open_case(app_context, referral()).id
+    plan = scheduling.plan_schedule(app_context, budget_s=2, workers=1)
+    exam = next(
+        a for a in plan.appointments if a.case_id == case_id and a.step_key == "medical_exam"
+    )
+    physician = app_context.as_user(exam.clinicians[0])
+    days_ahead = (exam.day - date(2026, 3, 2)).days
+    listed = steps.worklist(physician, booked_days=days_ahead)
+    assert [(w.step_key, w.state, w.planned_on) for w in listed] == [
+        ("medical_exam", "requested", exam.day)
+    ]
+    assert steps.worklist(physician, booked_days=days_ahead - 1) == []
