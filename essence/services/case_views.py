@@ -74,6 +74,7 @@ def step_view(case: Case, key: str) -> StepView:
         title=definition.title,
         state=step.state.value,
         professions=[p.value for p in definition.professions],
+        requires=list(definition.requires),
         assignees={p.value: cid for p, cid in step.assignees.items()},
         minutes=definition.minutes,
         ready_on=step.ready_on,

@@ -19,6 +19,7 @@ class StepView(BaseModel):
     title: str
     state: str
     professions: list[str]
+    requires: list[str]
     assignees: dict[str, str]
     minutes: int
     ready_on: date | None

@@ -71,6 +71,7 @@ def test_the_case_page_has_steps_timeline_and_the_audit_trail(sqlite_web: Web) -
     assert '<svg class="timeline"' in page.text
     assert 'class="line-140"' in page.text
     assert 'data-step="feedback_meeting"' in page.text
+    assert "after team_conference" in page.text  # the DAG's edges, step by step
     assert f'hx-get="/cases/{case.id}/audit"' in page.text
     trail = client.get(f"/cases/{case.id}/audit", headers={"HX-Request": "true"})
     assert trail.text.count("case.show") == 1
