@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from essence import bootstrap
 from essence.services.sweep import SweepView, daily_sweep
 from flows.retry import RETRY_DELAY_S, TRANSIENT_RETRIES, is_transient
+from flows.schedule import replan_task
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -57,9 +58,14 @@ def write_report_task(sweep: SweepView, report_dir: str) -> str:
 
 
 @flow(name="daily-sweep", log_prints=False)
-def daily_sweep_flow(report_dir: str = DEFAULT_REPORT_DIR) -> SweepView:
-    """Advance waiting steps, list overdue steps and cases at risk; report and artifact."""
+def daily_sweep_flow(
+    report_dir: str = DEFAULT_REPORT_DIR, replan: bool = True, replan_budget_s: float = 60.0
+) -> SweepView:
+    """Advance waiting steps, list overdue steps and cases at risk (report and artifact),
+    then re-plan around the bookings so yesterday's changes are in today's plan."""
     sweep = sweep_task()
+    if replan:
+        replan_task(10, replan_budget_s, False)
     write_report_task(sweep, report_dir)
     create_markdown_artifact(
         key="daily-sweep", markdown=sweep_markdown(sweep), description="essence daily sweep"

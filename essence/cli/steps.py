@@ -15,7 +15,10 @@ app = typer.Typer(
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 StepArg = Annotated[str, typer.Argument(help="Step key, e.g. medical_exam.")]
 ReplanOption = Annotated[
-    bool, typer.Option("--replan", help="Re-plan the schedule afterwards (kept bookings stay).")
+    bool,
+    typer.Option(
+        "--replan/--no-replan", help="Re-plan the schedule afterwards (kept bookings stay)."
+    ),
 ]
 ReplanBudgetOption = Annotated[
     float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
@@ -80,7 +83,7 @@ def cancel(
     case_id: CaseArg,
     step: StepArg,
     reason: Annotated[str, typer.Option(help="Why the step is not needed.")],
-    replan: ReplanOption = False,
+    replan: ReplanOption = True,
     budget_s: ReplanBudgetOption = 2.0,
     as_json: JsonOption = False,
 ) -> None:

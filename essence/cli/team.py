@@ -63,8 +63,9 @@ def absence(
     last_day: Annotated[str, typer.Option("--to", help="Last day away, YYYY-MM-DD.")],
     reason: Annotated[str, typer.Option(help="vacation, course, sick leave, …")] = "vacation",
     replan: Annotated[
-        bool, typer.Option("--replan", help="Re-plan bookings the absence touches.")
-    ] = False,
+        bool,
+        typer.Option("--replan/--no-replan", help="Re-plan bookings the absence touches."),
+    ] = True,
     budget_s: Annotated[
         float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
     ] = 5.0,

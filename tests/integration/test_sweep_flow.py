@@ -41,6 +41,12 @@ def test_the_sweep_flow_writes_a_report_and_an_artifact(
     written = json.loads((tmp_path / "reports" / f"sweep-{sweep.as_of}.json").read_text())
     assert written["open_cases"] == 1
     assert "Overdue steps" in (tmp_path / "reports" / f"sweep-{sweep.as_of}.md").read_text()
+    from essence.services.scheduling import show_schedule
+
+    booked = show_schedule(
+        bootstrap.context(user_id="coord-1", database_url=sqlite_url), case_id=case_id
+    )
+    assert {a.step_key for a in booked} >= {"medical_exam", "feedback_meeting"}, "re-planned"
 
     async def read_artifact() -> str:
         async with get_client() as client:
