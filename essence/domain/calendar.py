@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -28,6 +26,8 @@ def at_local(day: date, hour: int = 9, minute: int = 0) -> datetime:
 
 @lru_cache(maxsize=64)
 def _swedish_holidays(year: int) -> frozenset[date]:
+    import holidays  # loaded on first use: commands that never ask about a day skip it
+
     # Public holidays plus the de facto ones clinics close on (Midsummer, Christmas and
     # New Year's Eve); the half days ("from 2pm") stay working days.
     public = holidays.country_holidays("SE", years=year, include_sundays=False)
