@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, delete, func, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -179,9 +179,25 @@ class SqlCaseRepository(CaseRepository):
         ).all()
         return sorted(rows)
 
-    def worklist(self, clinician_id: str, states: Iterable[str]) -> list[WorkItem]:
+    def worklist(
+        self, clinician_id: str, states: Iterable[str], booked_until: date | None = None
+    ) -> list[WorkItem]:
+        wanted = col(StepRecord.state).in_(list(states))
+        if booked_until is not None:
+            booked = and_(
+                col(StepRecord.state) == StepState.REQUESTED.value,
+                col(StepRecord.planned_on).is_not(None),
+                col(StepRecord.planned_on) <= booked_until,
+            )
+            wanted = or_(wanted, booked)
         query = (
-            select(StepRecord, CaseRecord.state)
+            select(
+                StepRecord.case_id,
+                StepRecord.key,
+                StepRecord.state,
+                StepRecord.ready_on,
+                StepRecord.planned_on,
+            )
             .join(
                 StepAssignmentRecord,
                 and_(
@@ -191,18 +207,18 @@ class SqlCaseRepository(CaseRepository):
             )
             .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
             .where(StepAssignmentRecord.clinician_id == clinician_id)
-            .where(col(StepRecord.state).in_(list(states)))
+            .where(wanted)
             .where(col(CaseRecord.state).in_(["consented", "assessing", "feedback-given"]))
         )
         items = {
-            (row.case_id, row.key): WorkItem(
-                case_id=row.case_id,
-                step_key=row.key,
-                state=row.state,
-                ready_on=row.ready_on.isoformat() if row.ready_on else None,
-                planned_on=row.planned_on.isoformat() if row.planned_on else None,
+            (case_id, key): WorkItem(
+                case_id=case_id,
+                step_key=key,
+                state=state,
+                ready_on=ready_on.isoformat() if ready_on else None,
+                planned_on=planned_on.isoformat() if planned_on else None,
             )
-            for row, _case_state in self.session.exec(query)
+            for case_id, key, state, ready_on, planned_on in self.session.exec(query)
         }
         return sorted(
             items.values(), key=lambda w: (w.planned_on or w.ready_on or "", w.case_id, w.step_key)

@@ -70,8 +70,11 @@ class CaseRepository(ABC):
         """Ids of the cases in which the clinician has an assigned step."""
 
     @abstractmethod
-    def worklist(self, clinician_id: str, states: Iterable[str]) -> list[WorkItem]:
-        """Steps assigned to a clinician in the given states, earliest ready first."""
+    def worklist(
+        self, clinician_id: str, states: Iterable[str], booked_until: date | None = None
+    ) -> list[WorkItem]:
+        """Steps assigned to a clinician in the given states, plus (with `booked_until`)
+        requested steps booked on or before that day; earliest first."""
 
     @abstractmethod
     def open_minutes_by_clinician(self) -> dict[str, int]:

@@ -41,13 +41,8 @@ def worklist(
         require_role(user, "see a worklist", Role.COORDINATOR, Role.CLINICIAN)
         uow.clinicians.get(target)
         states = [s.value for s in WORKLIST_STATES if include_held or s is not StepState.ON_HOLD]
-        horizon = (local_date(ctx.clock()) + timedelta(days=booked_days)).isoformat()
-        items = [
-            item
-            for item in uow.cases.worklist(target, [*states, StepState.REQUESTED.value])
-            if item.state != StepState.REQUESTED.value
-            or (item.planned_on is not None and item.planned_on <= horizon)
-        ]
+        booked_until = local_date(ctx.clock()) + timedelta(days=booked_days)
+        items = uow.cases.worklist(target, states, booked_until)
         cases = {c.id: c for c in uow.cases.list(ids={i.case_id for i in items})}
         views = [work_item_view(cases[i.case_id], i.step_key, target) for i in items]
         audit_cases(ctx, uow, user, "worklist", sorted(cases))
