@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from essence.adapters.database import (
-    check_reachable,
     check_ready,
     create_database_engine,
     describe_url,
@@ -73,7 +72,7 @@ def initialise(
     settings = Settings()
     url = database_url or settings.database_url
     engine = engine_for(url, settings)
-    check_reachable(engine)
+    check_ready(engine)
     upgrade_to_head(engine)
     ctx = context(database_url=url, require_schema=False)
     created = setup.seed(ctx, default_template(), with_demo_team=demo_team)

@@ -54,17 +54,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def check_reachable(engine: Engine) -> None:
-    """Open one connection, translating failure into an InfrastructureError (exit 1)."""
-    try:
-        with engine.connect():
-            pass
-    except OperationalError:
-        raise InfrastructureError(
-            f"database: cannot connect to {describe_url(str(engine.url.render_as_string()))}"
-        ) from None
-
-
 def check_ready(engine: Engine) -> bool:
     """Connect once: raise InfrastructureError when unreachable; True when the schema exists."""
     try:

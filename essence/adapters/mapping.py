@@ -102,17 +102,6 @@ def step_columns(step: Step) -> dict[str, object]:
     }
 
 
-def assignment_rows(case: Case) -> list[StepAssignmentRecord]:
-    """One row per (step, profession) assignment of the case."""
-    return [
-        StepAssignmentRecord(
-            case_id=case.id, step_key=step.key, profession=profession.value, clinician_id=cid
-        )
-        for step in case.steps.values()
-        for profession, cid in step.assignees.items()
-    ]
-
-
 def clinician_from_record(record: ClinicianRecord, absences: list[AbsenceRecord]) -> Clinician:
     """Rebuild a clinician with their absences."""
     return Clinician(

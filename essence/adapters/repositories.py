@@ -262,8 +262,7 @@ class SqlCaseRepository(CaseRepository):
             self.session.add(
                 StepRecord(case_id=case.id, key=step.key, **mapping.step_columns(step))
             )
-        self.session.add_all(mapping.assignment_rows(case))
-        self.session.flush()
+        self._save_assignments(case, set())
         case.version = 1
         self._remember(case)
 

@@ -275,13 +275,12 @@ def _groups_table(report: SimulationReport):
     for p in report.policies:
         table.add_column(f"{p.policy} median", justify="right")
         table.add_column(f"{p.policy} p90", justify="right")
-    rows = [g for g in report.policies[0].groups if g.dimension != "municipality"]
-    for i, group in enumerate(rows):
+    per_policy = [[g for g in p.groups if g.dimension != "municipality"] for p in report.policies]
+    for i, group in enumerate(per_policy[0]):
         label = f"{_DIMENSIONS.get(group.dimension, group.dimension)} {group.name}"
         cells = [label, "<5" if group.suppressed else f"{group.children_per_year:.0f}"]
-        for p in report.policies:
-            match = [g for g in p.groups if g.dimension != "municipality"][i]
-            cells += [_ci(match.median_days), _ci(match.p90_days)]
+        for groups in per_policy:
+            cells += [_ci(groups[i].median_days), _ci(groups[i].p90_days)]
         table.add_row(*cells)
     return table
 

@@ -13,7 +13,6 @@ from pydantic import BaseModel
 
 from essence.domain.access import Role, User, require_role
 from essence.domain.calendar import local_date
-from essence.domain.case import Case
 from essence.domain.geography import municipality
 from essence.domain.metrics import (
     BASELINE_DAYS,
@@ -81,7 +80,7 @@ def report(
         lines = [] if planner else [case_line(m) for m in metrics]
         if not planner:
             audit_cases(ctx, uow, user, "report", [c.id for c in cases])
-        groups = _grouped(metrics, cases)
+        groups = _grouped(metrics)
         return ReportView(
             as_of=today,
             baseline_days=BASELINE_DAYS,
@@ -95,9 +94,7 @@ def report(
     return run_use_case(ctx, "report", body)
 
 
-def _grouped(
-    metrics: list[CaseMetrics], cases: list[Case]
-) -> dict[str, dict[str, list[CaseMetrics]]]:
+def _grouped(metrics: list[CaseMetrics]) -> dict[str, dict[str, list[CaseMetrics]]]:
     out: dict[str, dict[str, list[CaseMetrics]]] = {
         "group": defaultdict(list),
         "gender": defaultdict(list),
