@@ -67,9 +67,11 @@ class Engine:
         n = days.size
         self.arrival: list[float] = days.tolist()
         self.muni: list[int] = self.referrals.municipality.tolist()
-        self.team = [self.model.team_of_municipality[m] for m in self.muni]
+        nearest = self.model.team_of_municipality
+        self.team = [nearest[m] for m in self.muni]
         lo, hi = self.window
-        self.in_cohort: list[bool] = ((days >= lo) & (days < hi)).tolist()
+        self.cohort_mask = (days >= lo) & (days < hi)
+        self.in_cohort: list[bool] = self.cohort_mask.tolist()
         self.cohort_pending = sum(self.in_cohort)
         self.feedback_day = [math.nan] * n
         self.done_steps = [0] * n
@@ -109,7 +111,7 @@ class Engine:
                 self._draw_minutes(i, n + 16)
         self._no_shows = streams.no_shows
         self._uniform_block = 4 * n + 16
-        self.uniforms = self.refill_uniforms()
+        self.uniforms: Iterator[float] = iter(())  # drawn on first use (doubles: same numbers)
 
     def _draw_minutes(self, step_index: int, size: int) -> Iterator[float]:
         step = self.model.steps[step_index]
@@ -136,13 +138,14 @@ class Engine:
 
     def result(self) -> ReplicationResult:
         """The cohort's figures; children without feedback are censored at the end."""
-        cohort = np.asarray(self.in_cohort, dtype=bool)
+        cohort = self.cohort_mask
         feedback = np.asarray(self.feedback_day)[cohort]
-        arrival = np.asarray(self.arrival)[cohort]
+        arrival = self.referrals.days[cohort]
         completed = ~np.isnan(feedback)
         lead = np.where(completed, feedback, self.now) - arrival
         arrived = self.arrived
-        in_system = sum(1 for c in range(arrived) if self.done_steps[c] < self.n_steps)
+        # counted from the steps done, independently of the loop's `finished` tally
+        in_system = arrived - self.done_steps[:arrived].count(self.n_steps)
         return ReplicationResult(
             policy=self.policy_name,
             replication=self.replication,

@@ -91,8 +91,6 @@ def run_events(engine: Engine) -> None:
     lo, hi = e.window
     # travel
     trips = e.trips
-    code = trips.code
-    no_show_p = trips.no_show
     travel_minutes = trips.staff_minutes
     round_trip_km = trips.round_trip_km
     family_km = trips.family_km
@@ -100,6 +98,12 @@ def run_events(engine: Engine) -> None:
     visits = trips.visits
     visit_count = trips.visit_count
     made_trips = trips.trips
+    case_codes = [trips.step_codes[m] for m in muni]  # per case: travel code per step
+    case_no_show = [trips.step_no_show[m] for m in muni]
+    case_pools = [pools[t] for t in team]
+    direct = [
+        staffed[s] and not family[s] and not handoff for s in range(n_steps)
+    ]  # released at once
     # random numbers, pre-drawn in blocks
     draws = e.draws
     uniforms = e.uniforms
@@ -114,46 +118,42 @@ def run_events(engine: Engine) -> None:
     horizon = e.horizon
     cohort_end = hi
 
-    def begin_day(server: int, t: float) -> float:
-        """When `server` can start work at `t` (the next clinical minute)."""
-        cap = caps[server]
-        if cap[int(t)]:
-            return t
-        return finish_day(cap, cums[server], rate, t, 0.0)
-
-    def account(pool: int, t: float) -> None:
-        a = last_change[pool]
-        if a < lo:
-            a = lo
-        b = t if t < hi else hi
-        if b > a:
-            area[pool] += len(queues[pool]) * (b - a)
-        last_change[pool] = t
+    def trip(server: int, case: int, s: int, key: int, begin: float, travel: int) -> float:
+        """Record the family's visit or the staff trip of a step begun at `begin`; return the
+        staff travel minutes it adds (one round trip per staff member, child and day)."""
+        day = int(begin)
+        m = muni[case]
+        if family[s] and not no_show[key]:
+            visit = (case, day)
+            if visit not in visits:
+                visits.add(visit)
+                visit_count[case] += 1
+                if travel == FAMILY_TRAVELS:
+                    family_km[case] += round_trip_km[m]
+        if travel == STAFF_TRAVEL:
+            made = (server, case, day)
+            if made not in made_trips:
+                made_trips.add(made)
+                staff_km[case] += round_trip_km[m]
+                return travel_minutes[m * n_steps + s]
+        return 0.0
 
     def start(server, case, s, key, minutes, queued, t, begin, done) -> None:
-        """`server` starts a job at `t` (at `begin` by its calendar); schedule when it is done
-        (`done` < 0: not yet computed)."""
+        """`server` starts a job at `t` (at `begin` by its calendar, < 0: not yet known) and
+        is done at `done` (< 0: not yet computed). The DONE branch of the loop inlines this."""
         nonlocal seq
         if begin < 0:
-            begin = begin_day(server, t) if calendar else t
-        m = muni[case]
-        travel = code[m * n_steps + s]
+            begin = t
+            if calendar:
+                cap = caps[server]
+                if not cap[int(t)]:
+                    begin = finish_day(cap, cums[server], rate, t, 0.0)
+        travel = case_codes[case][s]
         if travel:
-            day = int(begin)
-            if family[s] and not no_show[key]:
-                visit = (case, day)
-                if visit not in visits:
-                    visits.add(visit)
-                    visit_count[case] += 1
-                    if travel == FAMILY_TRAVELS:
-                        family_km[case] += round_trip_km[m]
-            if travel == STAFF_TRAVEL:
-                trip = (server, case, day)
-                if trip not in made_trips:
-                    made_trips.add(trip)
-                    staff_km[case] += round_trip_km[m]
-                    minutes += travel_minutes[m * n_steps + s]
-                    done = -1.0
+            extra = trip(server, case, s, key, begin, travel)
+            if extra:
+                minutes += extra
+                done = -1.0
         queue_wait[case] += begin - queued
         if lo <= begin < hi:
             busy[pool_of[server]] += minutes
@@ -184,9 +184,8 @@ def run_events(engine: Engine) -> None:
             if u is None:
                 uniforms = e.refill_uniforms()
                 u = next(uniforms)
-            no_show[key] = u < no_show_p[muni[case] * n_steps + s]
-        priority = arrival[case] if by_referral else t
-        for pool in pools[team[case]][s]:
+            no_show[key] = u < case_no_show[case][s]
+        for pool in case_pools[case][s]:
             idle = idles[pool]
             if idle:
                 done = -1.0
@@ -208,7 +207,7 @@ def run_events(engine: Engine) -> None:
                     best = idle.pop()
                 start(best, case, s, key, minutes, t, t, -1.0, done)
             else:
-                last = last_change[pool]  # queue length x time, as `account` does
+                last = last_change[pool]  # queue length x scored time, before it changes
                 if last < lo:
                     last = lo
                 upto = t if t < hi else hi
@@ -216,22 +215,26 @@ def run_events(engine: Engine) -> None:
                     area[pool] += len(queues[pool]) * (upto - last)
                 last_change[pool] = t
                 queue_seq += 1
+                priority = arrival[case] if by_referral else t
                 heappush(queues[pool], (priority, queue_seq, case, s, key, minutes, t))
 
     def ready(case: int, s: int, t: float) -> None:
         """Step `s` of `case` may begin: wait, or release it after hand-off and booking."""
         nonlocal seq
+        if direct[s]:  # staffed, not family-facing, no hand-off under this policy
+            release(case, s, t)
+            return
         if not staffed[s]:
             seq += 1
             heappush(heap, (t + wait_days[s], seq, WAITED, case, s))
             return
         when = t
-        professions = prof_id[s]
         if handoff:
+            professions = prof_id[s]
             last = last_prof[case]
             if last >= 0 and last != professions:
                 when += handoff
-        last_prof[case] = professions
+            last_prof[case] = professions
         if family[s]:
             when += booking
             if bundled[s]:
@@ -249,6 +252,7 @@ def run_events(engine: Engine) -> None:
             release(case, s, t)
 
     def step_done(case: int, s: int, t: float) -> None:
+        """Step `s` of `case` is done (the DONE branch of the loop inlines this)."""
         nonlocal cohort_pending, finished
         done = done_steps[case] + 1
         done_steps[case] = done
@@ -285,22 +289,21 @@ def run_events(engine: Engine) -> None:
             now = t
             events += 1
             if kind == DONE:  # a: server, b: case * n_steps + step
+                # the server takes its next job (or idles, or sleeps through an absence)
                 pool = pool_of[a]
                 begin = t
-                sleeps = False
                 if calendar:
                     cap = caps[a]
-                    d = int(t)
-                    if not cap[d]:
+                    if not cap[int(t)]:
                         begin = finish_day(cap, cums[a], rate, t, 0.0)
-                    if begin - t > ABSENT_DAYS_BEFORE_SLEEP:
-                        seq += 1
-                        heappush(heap, (begin, seq, WAKE, a, 0))
-                        sleeps = True
-                if not sleeps:
+                        if begin - t > ABSENT_DAYS_BEFORE_SLEEP:
+                            seq += 1
+                            heappush(heap, (begin, seq, WAKE, a, 0))
+                            pool = -1
+                if pool >= 0:
                     queue = queues[pool]
                     if queue:
-                        last = last_change[pool]  # queue length x time, as `account` does
+                        last = last_change[pool]  # queue length x scored time, as in release
                         if last < lo:
                             last = lo
                         upto = t if t < hi else hi
@@ -308,9 +311,26 @@ def run_events(engine: Engine) -> None:
                             area[pool] += len(queue) * (upto - last)
                         last_change[pool] = t
                         _, _, case, s, key, minutes, queued = heappop(queue)
-                        start(a, case, s, key, minutes, queued, t, begin, -1.0)
+                        travel = case_codes[case][s]  # from here on as in `start`
+                        if travel:
+                            minutes += trip(a, case, s, key, begin, travel)
+                        queue_wait[case] += begin - queued
+                        if lo <= begin < hi:
+                            busy[pool] += minutes
+                        if calendar:
+                            d = int(t)
+                            c = cap[d]
+                            if c and minutes <= (1.0 - (t - d)) * c:
+                                done = t + minutes / c
+                            else:
+                                done = finish_day(cap, cums[a], rate, t, minutes)
+                        else:
+                            done = t + minutes / rate
+                        seq += 1
+                        heappush(heap, (done, seq, DONE, a, key))
                     else:
                         idles[pool].append(a)
+                # the step's part is done; the step when all parts are (as in `step_done`)
                 left = parts[b] - 1
                 parts[b] = left
                 if left:
@@ -319,8 +339,28 @@ def run_events(engine: Engine) -> None:
                 if no_show[b]:
                     seq += 1
                     heappush(heap, (t + rebook, seq, RELEASE, case, s))
+                    continue
+                done = done_steps[case] + 1
+                done_steps[case] = done
+                if s == feedback:
+                    feedback_day[case] = t
+                    if in_cohort[case]:
+                        cohort_pending -= 1
+                if done == n_steps:
+                    finished += 1
+                if parallel:
+                    base = case * n_steps
+                    for successor in successors[s]:
+                        key = base + successor
+                        left = missing[key] - 1
+                        missing[key] = left
+                        if not left:
+                            ready(case, successor, t)
                 else:
-                    step_done(case, s, t)
+                    at = position[case] + 1
+                    position[case] = at
+                    if at < n_steps:
+                        ready(case, order[at], t)
             elif kind == RELEASE:
                 release(a, b, t)
             elif kind == WAITED:
@@ -329,7 +369,13 @@ def run_events(engine: Engine) -> None:
                 pool = pool_of[a]
                 queue = queues[pool]
                 if queue:
-                    account(pool, t)
+                    last = last_change[pool]
+                    if last < lo:
+                        last = lo
+                    upto = t if t < hi else hi
+                    if upto > last:
+                        area[pool] += len(queue) * (upto - last)
+                    last_change[pool] = t
                     _, _, case, s, key, minutes, queued = heappop(queue)
                     start(a, case, s, key, minutes, queued, t, -1.0, -1.0)
                 else:

@@ -31,6 +31,8 @@ class Trips:
         round_trip_km: Per municipality: road km there and back to its team's base.
         family_km: Road km travelled by each child's family.
         staff_km: Road km travelled by staff for each child.
+        step_codes: Per municipality, `code` of each step (a tuple).
+        step_no_show: Per municipality, `no_show` of each step (a tuple).
         visits: (child, day) of attended in-person family appointments.
         visit_count: Distinct in-person visit days per child.
         trips: (server, child, day) of staff trips already made.
@@ -58,6 +60,13 @@ class Trips:
                 far = base_no_show + no_show_per_km * km
                 self.no_show.append(far if where == "family_travels" else base_no_show)
                 self.staff_minutes.append(max(2 * step.travel_minutes, 2 * km * minutes_per_km))
+        steps = len(model.steps)
+        self.step_codes = [
+            tuple(self.code[m * steps : (m + 1) * steps]) for m in range(len(self.round_trip_km))
+        ]
+        self.step_no_show = [
+            tuple(self.no_show[m * steps : (m + 1) * steps]) for m in range(len(self.round_trip_km))
+        ]
         self.family_km = [0.0] * children
         self.staff_km = [0.0] * children
         self.visit_count = [0] * children
