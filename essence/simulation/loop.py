@@ -193,11 +193,14 @@ def run_events(engine: Engine) -> None:
                     best = -1
                     d = int(t)
                     today = 1.0 - (t - d)
+                    tomorrow = d + 1 - 1e-9
                     for server in idle:
                         cap = caps[server]
                         c = cap[d]
                         if c and minutes <= today * c:  # finish_day's fast path, inlined
                             end = t + minutes / c
+                        elif best >= 0 and done < tomorrow:
+                            continue  # a server done today is chosen; this one works into d + 1
                         else:
                             end = finish_day(cap, cums[server], rate, t, minutes)
                         if best < 0 or end < done:
