@@ -145,6 +145,25 @@ def import_time(runs: int) -> float:
     )
 
 
+def machine_load(when: str) -> dict[str, object]:
+    """Core count and 1/5/15-minute load averages now, so noisy figures can be judged."""
+    one, five, fifteen = os.getloadavg()
+    return {
+        "cpus": os.cpu_count(),
+        f"load_average_{when}": [round(one, 2), round(five, 2), round(fifteen, 2)],
+    }
+
+
+def describe_load(machine: dict[str, object]) -> str:
+    """One line: cores and the 1-minute load before and after the run."""
+    before = machine.get("load_average_before", ["?"])[0]  # type: ignore[index]
+    after = machine.get("load_average_after", ["?"])[0]  # type: ignore[index]
+    return (
+        f"machine: {machine['cpus']} cores, 1-min load average {before} before, "
+        f"{after} after (figures are noisy when the load exceeds the cores)"
+    )
+
+
 def postgres_database() -> str | None:
     """A fresh PostgreSQL database for the benchmark, or None when none answers."""
     from sqlalchemy import create_engine, text
@@ -173,7 +192,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-postgres", action="store_true")
     options = parser.parse_args()
-    results: dict[str, object] = {"cases": options.cases, "runs": options.runs}
+    results: dict[str, object] = {
+        "cases": options.cases,
+        "runs": options.runs,
+        "machine": machine_load("before"),
+    }
     results["cli_import_median_s"] = import_time(options.runs)
     print(
         f"CLI import (python -c 'import essence.cli.app'): "
@@ -186,6 +209,10 @@ def main() -> None:
         for name, url in targets.items():
             started = time.perf_counter()
             fill(url, options.cases)
+            if name == "postgresql":
+                from web_load import analyse
+
+                analyse(url)
             fill_s = time.perf_counter() - started
             figures = measure(url, options.runs)
             results[name] = {"fill_s": round(fill_s, 1), **figures}
@@ -196,6 +223,8 @@ def main() -> None:
                 f"`essence step complete` {figures['step_complete_median_s']} s "
                 f"(whole processes, median of {options.runs}; goal < 0.5 s)"
             )
+    results["machine"].update(machine_load("after"))  # type: ignore[union-attr]
+    print(describe_load(results["machine"]))  # type: ignore[arg-type]
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(results, indent=2))
     print(f"written: {options.out.name} in {options.out.parent.name}/")
