@@ -85,9 +85,17 @@ class SqlPathwayRepository(PathwayRepository):
         return row
 
     def by_id(self) -> dict[int, PathwayTemplate]:
-        """Every stored template by row id."""
-        rows = self.session.exec(select(PathwayTemplateRecord)).all()
-        return {row.id: _parse_template(row) for row in rows if row.id is not None}
+        """Every stored template by row id (the JSON is read only for versions not parsed
+        yet in this process; a case read needs the templates on every request)."""
+        table = PathwayTemplateRecord
+        heads = self.session.execute(
+            select_rows(table.id, table.name, table.version, table.fingerprint)
+        ).all()
+        missing = [h.id for h in heads if (h.name, h.version, h.fingerprint) not in _TEMPLATE_CACHE]
+        if missing:
+            for row in self.session.exec(select(table).where(col(table.id).in_(missing))):
+                _parse_template(row)
+        return {h.id: _TEMPLATE_CACHE[(h.name, h.version, h.fingerprint)] for h in heads}
 
     def list(self) -> list[PathwayTemplate]:
         rows = self.session.exec(
