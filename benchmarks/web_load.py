@@ -106,9 +106,16 @@ def analyse(url: str) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a process and its live child processes (uvicorn's
+    workers) have used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        total += sum(cpu_seconds(int(child)) for child in children.read_text().split())
+    return total
 
 
 def free_port() -> int:
@@ -117,16 +124,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """uvicorn with the app on 127.0.0.1:`port` in its own process (plain http on loopback)."""
+def insecure_app() -> object:
+    """The app with cookies for plain http on loopback (uvicorn's factory for --workers)."""
+    from essence.web.app import create_app
+
+    return create_app(secure_cookies=False)
+
+
+def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """uvicorn with the app on 127.0.0.1:`port` in its own process (plain http on loopback);
+    with `workers` > 1, uvicorn's worker processes (sessions must live in the database)."""
     code = (
-        "import uvicorn; from essence.web.app import create_app; "
-        f"uvicorn.run(create_app(secure_cookies=False), host='127.0.0.1', port={port}, "
-        "log_level='warning', access_log=False)"
+        f"import sys, uvicorn; sys.path.insert(0, {str(HERE)!r}); "
+        f"uvicorn.run('web_load:insecure_app', factory=True, host='127.0.0.1', port={port}, "
+        f"workers={workers}, log_level='warning', access_log=False)"
     )
     env = {**os.environ, "ESSENCE_DATABASE_URL": url}
     server = subprocess.Popen([sys.executable, "-c", code], env=env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
@@ -134,7 +149,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("the web app did not start within 30 s")
+    raise SystemExit("the web app did not start within 120 s")
 
 
 class Client(threading.Thread):
@@ -261,6 +276,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think-ms", type=float, default=1000.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
     parser.add_argument("--template", help="Keep/copy the filled database under this name.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     options = parser.parse_args()
@@ -281,7 +297,7 @@ def main() -> None:
         how = f"copied from {options.template}" if copied else "filled"
         print(f"{options.cases} cases on PostgreSQL {how} in {fill_s:.1f} s")
         port = free_port()
-        server = start_server(url, port)
+        server = start_server(url, port, options.workers)
         with bootstrap.engine_for(url).connect() as connection:
             since = str(connection.execute(text("SELECT now()")).scalar_one())
         clients = []
@@ -329,6 +345,7 @@ def main() -> None:
         "database": "postgresql",
         "cases": options.cases,
         "clients": options.clients,
+        "workers": options.workers,
         "think_ms": options.think_ms,
         "seconds": round(wall, 1),
         "fill_s": round(fill_s, 1),
@@ -351,7 +368,8 @@ def main() -> None:
     }
     print(
         f"{options.clients} clients (think time {options.think_ms:.0f} ms) for {wall:.0f} s on "
-        f"127.0.0.1, {options.cases} cases (PostgreSQL): {requests} requests, "
+        f"127.0.0.1 against {options.workers} worker(s), {options.cases} cases (PostgreSQL): "
+        f"{requests} requests, "
         f"{requests / wall:.1f} requests/s"
     )
     for kind, figures in results["by_kind"].items():  # type: ignore[union-attr]
