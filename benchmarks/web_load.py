@@ -323,6 +323,9 @@ def main() -> None:
         wall = time.perf_counter() - begun
         server_cpu = cpu_seconds(server.pid) - server_cpu
         machine.update(machine_load("after"))
+    except BaseException:
+        drop_database(name)  # a failed start or fill leaves no database behind
+        raise
     finally:
         if server is not None:
             server.terminate()
