@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -101,11 +102,24 @@ def ready_steps(url: str) -> list[tuple[str, str, str]]:
     return found
 
 
+CPU_SECONDS: list[float] = []  # CPU (user + system) of each timed process, in order
+
+
 def time_process(args: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one `essence …` process."""
+    """Wall seconds of one `essence …` process; its CPU seconds go to CPU_SECONDS (CPU time
+    hardly depends on how busy the machine is, wall time does)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(args, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
+
+
+def median_cpu(count: int) -> float:
+    """Median CPU seconds of the last `count` timed processes."""
+    return round(statistics.median(CPU_SECONDS[-count:]), 3)
 
 
 def measure(url: str, runs: int) -> dict[str, object]:
@@ -116,6 +130,7 @@ def measure(url: str, runs: int) -> dict[str, object]:
     clinician = "psy-1"
     worklist_size = sum(1 for who, _, _ in pending if who == clinician)
     worklist = [time_process([*essence, "--as", clinician, "worklist"], env) for _ in range(runs)]
+    worklist_cpu = median_cpu(runs)
     complete: list[float] = []
     done_cases: set[str] = set()
     for who, case_id, step in pending:
@@ -129,7 +144,9 @@ def measure(url: str, runs: int) -> dict[str, object]:
     return {
         "worklist_items": worklist_size,
         "worklist_median_s": round(statistics.median(worklist), 3),
+        "worklist_cpu_median_s": worklist_cpu,
         "step_complete_median_s": round(statistics.median(complete), 3) if complete else None,
+        "step_complete_cpu_median_s": median_cpu(len(complete)) if complete else None,
         "step_complete_runs": len(complete),
     }
 
@@ -142,6 +159,25 @@ def import_time(runs: int) -> float:
             time_process([sys.executable, "-c", code], dict(os.environ)) for _ in range(runs)
         ),
         3,
+    )
+
+
+def machine_load(when: str) -> dict[str, object]:
+    """Core count and 1/5/15-minute load averages now, so noisy figures can be judged."""
+    one, five, fifteen = os.getloadavg()
+    return {
+        "cpus": os.cpu_count(),
+        f"load_average_{when}": [round(one, 2), round(five, 2), round(fifteen, 2)],
+    }
+
+
+def describe_load(machine: dict[str, object]) -> str:
+    """One line: cores and the 1-minute load before and after the run."""
+    before = machine.get("load_average_before", ["?"])[0]  # type: ignore[index]
+    after = machine.get("load_average_after", ["?"])[0]  # type: ignore[index]
+    return (
+        f"machine: {machine['cpus']} cores, 1-min load average {before} before, "
+        f"{after} after (figures are noisy when the load exceeds the cores)"
     )
 
 
@@ -173,11 +209,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-postgres", action="store_true")
     options = parser.parse_args()
-    results: dict[str, object] = {"cases": options.cases, "runs": options.runs}
+    results: dict[str, object] = {
+        "cases": options.cases,
+        "runs": options.runs,
+        "machine": machine_load("before"),
+    }
     results["cli_import_median_s"] = import_time(options.runs)
+    results["cli_import_cpu_median_s"] = median_cpu(options.runs)
     print(
         f"CLI import (python -c 'import essence.cli.app'): "
-        f"{results['cli_import_median_s']} s, median of {options.runs}"
+        f"{results['cli_import_median_s']} s (CPU {results['cli_import_cpu_median_s']} s), "
+        f"median of {options.runs}"
     )
     with tempfile.TemporaryDirectory() as folder:
         targets = {"sqlite": f"sqlite:///{Path(folder) / 'bench.db'}"}
@@ -186,6 +228,10 @@ def main() -> None:
         for name, url in targets.items():
             started = time.perf_counter()
             fill(url, options.cases)
+            if name == "postgresql":
+                from web_load import analyse
+
+                analyse(url)
             fill_s = time.perf_counter() - started
             figures = measure(url, options.runs)
             results[name] = {"fill_s": round(fill_s, 1), **figures}
@@ -194,8 +240,12 @@ def main() -> None:
                 f"`essence worklist` ({figures['worklist_items']} items) "
                 f"{figures['worklist_median_s']} s, "
                 f"`essence step complete` {figures['step_complete_median_s']} s "
-                f"(whole processes, median of {options.runs}; goal < 0.5 s)"
+                f"(whole processes, median of {options.runs}; goal < 0.5 s); CPU time "
+                f"(user+system) worklist {figures['worklist_cpu_median_s']} s, step complete "
+                f"{figures['step_complete_cpu_median_s']} s"
             )
+    results["machine"].update(machine_load("after"))  # type: ignore[union-attr]
+    print(describe_load(results["machine"]))  # type: ignore[arg-type]
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(results, indent=2))
     print(f"written: {options.out.name} in {options.out.parent.name}/")

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, update
+from sqlalchemy import select as select_rows
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -84,9 +85,17 @@ class SqlPathwayRepository(PathwayRepository):
         return row
 
     def by_id(self) -> dict[int, PathwayTemplate]:
-        """Every stored template by row id."""
-        rows = self.session.exec(select(PathwayTemplateRecord)).all()
-        return {row.id: _parse_template(row) for row in rows if row.id is not None}
+        """Every stored template by row id (the JSON is read only for versions not parsed
+        yet in this process; a case read needs the templates on every request)."""
+        table = PathwayTemplateRecord
+        heads = self.session.execute(
+            select_rows(table.id, table.name, table.version, table.fingerprint)
+        ).all()
+        missing = [h.id for h in heads if (h.name, h.version, h.fingerprint) not in _TEMPLATE_CACHE]
+        if missing:
+            for row in self.session.exec(select(table).where(col(table.id).in_(missing))):
+                _parse_template(row)
+        return {h.id: _TEMPLATE_CACHE[(h.name, h.version, h.fingerprint)] for h in heads}
 
     def list(self) -> list[PathwayTemplate]:
         rows = self.session.exec(
@@ -95,6 +104,13 @@ class SqlPathwayRepository(PathwayRepository):
             )
         ).all()
         return [_parse_template(row) for row in rows]
+
+
+def _rows(model: type) -> Select:  # type: ignore[type-arg]
+    """SELECT of a table's plain columns: rows read like records, without ORM instances
+    (the read paths only look at the values; building identity-mapped objects costs more
+    than the query)."""
+    return select_rows(*model.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _parse_template(row: PathwayTemplateRecord) -> PathwayTemplate:
@@ -129,7 +145,7 @@ class SqlCaseRepository(CaseRepository):
         return self._build([record])[0]
 
     def list(self, *, open_only: bool = False, ids: Iterable[str] | None = None) -> list[Case]:
-        query = select(CaseRecord)
+        query = _rows(CaseRecord)
         if open_only:
             query = query.where(col(CaseRecord.state).in_(OPEN_CASE_STATES))
         if ids is not None:
@@ -137,9 +153,9 @@ class SqlCaseRepository(CaseRepository):
             records: list[CaseRecord] = []
             for start in range(0, len(wanted), _ID_CHUNK):
                 chunk = wanted[start : start + _ID_CHUNK]
-                records.extend(self.session.exec(query.where(col(CaseRecord.id).in_(chunk))).all())
+                records.extend(self.session.execute(query.where(col(CaseRecord.id).in_(chunk))))
         else:
-            records = list(self.session.exec(query).all())
+            records = list(self.session.execute(query))
         records.sort(key=lambda r: (r.referral_date, r.id))
         return self._build(records)
 
@@ -149,12 +165,12 @@ class SqlCaseRepository(CaseRepository):
         assignments: dict[str, list[StepAssignmentRecord]] = defaultdict(list)
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
-            for row in self.session.exec(
-                select(StepRecord).where(col(StepRecord.case_id).in_(chunk))
+            for row in self.session.execute(
+                _rows(StepRecord).where(col(StepRecord.case_id).in_(chunk))
             ):
                 steps[row.case_id].append(row)
-            for row in self.session.exec(
-                select(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
+            for row in self.session.execute(
+                _rows(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
             ):
                 assignments[row.case_id].append(row)
         cases = []
@@ -420,19 +436,21 @@ class SqlAuditLog(AuditLog):
         self.session = session
 
     def record(self, events: Iterable[AuditEvent]) -> None:
-        self.session.add_all(
-            AuditRecord(
-                at=e.at,
-                user_id=e.user_id,
-                role=e.role,
-                action=e.action,
-                case_id=e.case_id,
-                outcome=e.outcome,
-                detail=e.detail[:200],
-            )
+        rows = [
+            {
+                "at": e.at,
+                "user_id": e.user_id,
+                "role": e.role,
+                "action": e.action,
+                "case_id": e.case_id,
+                "outcome": e.outcome,
+                "detail": e.detail[:200],
+            }
             for e in events
-        )
-        self.session.flush()
+        ]
+        if rows:  # one multi-row INSERT, no ORM objects (a worklist audits every case)
+            self.session.flush()
+            self.session.execute(insert(AuditRecord.__table__), rows)  # type: ignore[attr-defined]
 
     def for_case(self, case_id: str) -> list[AuditEvent]:
         rows = self.session.exec(

@@ -2,6 +2,8 @@
 
 Commands only parse, call a service and render. Prefect is imported by `essence serve`
 alone, so interactive commands start fast and never spin up an orchestration engine.
+Nouns and commands of other modules are registered in `LAZY_COMMANDS` as
+``"module:attribute"``: a command imports and builds only itself (see `essence.cli.lazy`).
 """
 
 from __future__ import annotations
@@ -11,27 +13,37 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, schedule, simulate, steps, team, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
+from essence.cli.lazy import LazyGroup
+
+LAZY_COMMANDS: dict[str, object] = {
+    "worklist": "essence.cli.steps:worklist_command",
+    "simulate": "essence.cli.simulate:simulate_command",
+    "capacity": "essence.cli.simulate:capacity_command",
+    "web": "essence.cli.web:web_command",
+    "case": "essence.cli.cases:app",
+    "step": "essence.cli.steps:app",
+    "pathway": "essence.cli.pathway:app",
+    "clinician": "essence.cli.team:clinician_app",
+    "user": "essence.cli.team:user_app",
+    "schedule": "essence.cli.schedule:app",
+    "bench": "essence.cli.bench:app",
+}
+
+
+class RootGroup(EssenceGroup, LazyGroup):
+    """`essence`: essence errors become one stderr line; commands load on first use."""
+
+    lazy_commands = LAZY_COMMANDS
+
 
 app = typer.Typer(
-    cls=EssenceGroup,
+    cls=RootGroup,
     help="essence: one coordinated ESSENCE assessment per child, measured against 20 weeks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-app.add_typer(cases.app, name="case")
-app.add_typer(steps.app, name="step")
-app.add_typer(pathway.app, name="pathway")
-app.add_typer(team.clinician_app, name="clinician")
-app.add_typer(team.user_app, name="user")
-app.add_typer(schedule.app, name="schedule")
-app.add_typer(bench.app, name="bench")
-app.command("worklist")(steps.worklist_command)
-app.command("simulate")(simulate.simulate_command)
-app.command("capacity")(simulate.capacity_command)
-app.command("web")(web.web_command)
 
 
 @app.callback()
