@@ -5,6 +5,7 @@ from models.case import CaseRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
 from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
+from models.web import WebPreferenceRecord, WebRunRecord, WebSessionRecord
 
 __all__ = [
     "AbsenceRecord",
@@ -16,4 +17,7 @@ __all__ = [
     "StepAssignmentRecord",
     "StepRecord",
     "UserRecord",
+    "WebPreferenceRecord",
+    "WebRunRecord",
+    "WebSessionRecord",
 ]

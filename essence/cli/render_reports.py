@@ -19,10 +19,15 @@ def _fmt(value: object, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def _count(value: int | None) -> str:
+    """A count of children as shown: "<5" when suppressed (see essence.domain.suppression)."""
+    return "<5" if value is None else str(value)
+
+
 def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
     """The cohort figures as (label, value) pairs."""
     return [
-        ("cases (with feedback held)", f"{cohort.cases} ({cohort.with_feedback})"),
+        ("cases (with feedback held)", f"{_count(cohort.cases)} ({_count(cohort.with_feedback)})"),
         ("median lead time", _fmt(cohort.median_lead_time_days, " d")),
         ("90th percentile lead time", _fmt(cohort.p90_lead_time_days, " d")),
         ("share within 90 days", _fmt(cohort.share_within_90_days, "%")),
@@ -30,7 +35,10 @@ def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
         ("median saved vs 20-week baseline", _fmt(cohort.median_percent_saved, " %")),
         ("median days to first visit", _fmt(cohort.median_days_to_first_visit, " d")),
         ("mean family visit days", _fmt(cohort.mean_visit_days)),
-        ("open cases at risk > 90 d / > 140 d", f"{cohort.at_risk_90} / {cohort.at_risk_140}"),
+        (
+            "open cases at risk > 90 d / > 140 d",
+            f"{_count(cohort.at_risk_90)} / {_count(cohort.at_risk_140)}",
+        ),
     ]
 
 
@@ -50,7 +58,7 @@ def render_report(report: ReportView) -> None:
     for name, cohort in {**report.by_group, **report.by_gender}.items():
         groups.add_row(
             name,
-            str(cohort.cases) if cohort.cases else "<5",
+            _count(cohort.cases),
             _fmt(cohort.median_lead_time_days, " d"),
             _fmt(cohort.p90_lead_time_days, " d"),
             _fmt(cohort.share_within_90_days, "%"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from essence.domain.access import Role, User, require_case_access, require_role, require_step_access
 from essence.domain.calendar import local_date
@@ -14,6 +15,9 @@ from essence.services.case_views import work_item_view
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.views import StepChange, WorkItemView
+
+if TYPE_CHECKING:
+    from essence.scheduling.clinic_problem import Appointment
 
 WORKLIST_STATES = (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
 BOOKED_AHEAD_DAYS = 7
@@ -44,11 +48,25 @@ def worklist(
         booked_until = local_date(ctx.clock()) + timedelta(days=booked_days)
         items = uow.cases.worklist(target, states, booked_until)
         cases = {c.id: c for c in uow.cases.list(ids={i.case_id for i in items})}
-        views = [work_item_view(cases[i.case_id], i.step_key, target) for i in items]
+        booked = {(a.case_id, a.step_key): a for a in uow.appointments.list(case_ids=sorted(cases))}
+        views = [
+            _with_time(
+                work_item_view(cases[i.case_id], i.step_key, target),
+                booked.get((i.case_id, i.step_key)),
+            )
+            for i in items
+        ]
         audit_cases(ctx, uow, user, "worklist", sorted(cases))
         return views
 
     return run_use_case(ctx, "worklist", body)
+
+
+def _with_time(view: WorkItemView, appointment: Appointment | None) -> WorkItemView:
+    """The worklist line with its booked clock times (None when not booked)."""
+    if appointment is None:
+        return view
+    return view.model_copy(update={"starts_at": appointment.start, "ends_at": appointment.end})
 
 
 def _change_step(

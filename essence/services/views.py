@@ -80,6 +80,8 @@ class WorkItemView(BaseModel):
     planned_on: date | None
     minutes: int
     joint_with: list[str]
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
 
 class ClinicianView(BaseModel):
