@@ -1,7 +1,7 @@
 """SQLModel tables of essence (XRecord) and the metadata Alembic migrates."""
 
 from models.audit import AuditRecord
-from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
 from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
@@ -13,6 +13,7 @@ __all__ = [
     "AuditRecord",
     "CaseRecord",
     "ClinicianRecord",
+    "GuardianConsentRecord",
     "PathwayTemplateRecord",
     "StepAssignmentRecord",
     "StepRecord",

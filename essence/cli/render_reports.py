@@ -97,11 +97,18 @@ def render_report(report: ReportView) -> None:
 
 def render_sweep(sweep: SweepView) -> None:
     """Overdue steps and cases at risk."""
+    from essence.cli.common import plural
+
     console.print(
-        f"sweep {sweep.as_of}: {sweep.open_cases} open cases, "
-        f"{sweep.waiting_steps_completed} waiting steps completed"
+        f"sweep {sweep.as_of}: {plural(sweep.open_cases, 'open case')}, "
+        f"{plural(sweep.waiting_steps_completed, 'waiting step')} completed"
     )
-    table = Table(title=f"{len(sweep.overdue_steps)} overdue steps")
+    if sweep.needs_review:
+        console.print(
+            "[magenta]needs review:[/] "
+            + ", ".join(f"{r.case_id} {r.step_key}" for r in sweep.needs_review)
+        )
+    table = Table(title=plural(len(sweep.overdue_steps), "overdue step"))
     for column in ("case", "step", "state", "who", "expected by", "days over"):
         table.add_column(column)
     for o in sweep.overdue_steps:
