@@ -24,7 +24,6 @@ from essence.services.ports import UnitOfWork
 from essence.services.views import CaseSummary
 
 MAX_HITS = 50
-NEEDS_REVIEW = "needs-review"
 _NUMBER_LIKE = re.compile(r"^[\d\s+-]+$")
 _OPEN_STEP = (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
 
@@ -38,7 +37,7 @@ class DashboardCounts(BaseModel):
         at_risk_140: Projected past the 140-day (20-week) baseline.
         waiting_on_consent: Not every guardian's consent is on record yet.
         not_scheduled_yet: A step that staff can do now has no booked day.
-        needs_review: A step or booking waits for a coordinator's review.
+        needs_review: A step was flagged for review after a correction (revert).
     """
 
     open_cases: int
@@ -66,7 +65,7 @@ def _not_scheduled(case: Case) -> bool:
 
 
 def _needs_review(case: Case) -> bool:
-    return any(step.state.value == NEEDS_REVIEW for step in case.steps.values())
+    return any(step.needs_review for step in case.steps.values())
 
 
 def dashboard_counts(ctx: ServiceContext) -> DashboardCounts:

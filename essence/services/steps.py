@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from essence.domain.access import Role, User, require_case_access, require_role, require_step_access
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
-from essence.domain.errors import InvalidInput
+from essence.domain.errors import IllegalTransition, InvalidInput
 from essence.domain.states import StepState
 from essence.services.bookings import reconcile_bookings
 from essence.services.case_views import work_item_view
@@ -81,6 +81,7 @@ def _change_step(
     coordinator_only: bool = False,
     detail: str = "",
     release: Callable[[Case], list[str]] | None = None,
+    actor: list[User] | None = None,
 ) -> StepChange:
     """Load, check access, change, save, follow with the bookings and audit: one transaction.
 
@@ -91,6 +92,8 @@ def _change_step(
     """
 
     def body(uow: UnitOfWork, user: User) -> StepChange:
+        if actor is not None:
+            actor[:] = [user]
         if coordinator_only:
             require_role(user, action, Role.COORDINATOR)
         case = uow.cases.get(case_id)
@@ -200,9 +203,58 @@ def revert_step(ctx: ServiceContext, case_id: str, step_key: str, reason: str) -
             closed or withdrawn.
         InvalidInput: an empty reason.
     """
+    return _revert(ctx, "step.revert", case_id, step_key, reason, coordinator_only=True)
+
+
+UNDO_MINUTES = 10
+
+
+def undo_completion(
+    ctx: ServiceContext, case_id: str, step_key: str, *, minutes: int = UNDO_MINUTES
+) -> StepChange:
+    """Undo one's own completion within `minutes` of it (a revert under the hood).
+
+    The clinician who completed the step (or a coordinator) may take it back for a short
+    while, e.g. after tapping "complete" on the wrong child; later corrections are a
+    coordinator's `revert_step` with a reason.
+
+    Raises:
+        IllegalTransition: the step is not completed, or the time to undo has passed.
+        PermissionDenied: someone else completed it and the user is not a coordinator.
+    """
+
+    def check(case: Case, user: User) -> None:
+        step = case.step(step_key)
+        if step.state is not StepState.COMPLETED or step.completed_at is None:
+            raise IllegalTransition(f"step {step_key}", step.state.value, "undone")
+        if step.completed_by != user.id and user.role not in (Role.COORDINATOR, Role.ADMIN):
+            require_role(user, f"undo the completion of {step_key} by someone else")
+        if ctx.clock() - step.completed_at > timedelta(minutes=minutes):
+            raise IllegalTransition(
+                f"step {step_key}", "completed", "undone", f"only within {minutes} minutes"
+            )
+
+    return _revert(
+        ctx, "step.undo", case_id, step_key, f"undone within {minutes} minutes", check=check
+    )
+
+
+def _revert(
+    ctx: ServiceContext,
+    action: str,
+    case_id: str,
+    step_key: str,
+    reason: str,
+    *,
+    coordinator_only: bool = False,
+    check: Callable[[Case, User], None] | None = None,
+) -> StepChange:
     before: dict[str, StepState] = {}
+    actor: list[User] = []
 
     def change(case: Case) -> list[str]:
+        if check is not None:
+            check(case, actor[0])
         before.update({k: s.state for k, s in case.steps.items()})
         case.revert_step(step_key, ctx.clock(), reason)
         return []
@@ -217,13 +269,14 @@ def revert_step(ctx: ServiceContext, case_id: str, step_key: str, reason: str) -
 
     return _change_step(
         ctx,
-        "step.revert",
+        action,
         case_id,
         step_key,
         change,
-        coordinator_only=True,
+        coordinator_only=coordinator_only,
         detail=_reason(reason),
         release=release,
+        actor=actor,
     )
 
 

@@ -27,16 +27,22 @@ router = APIRouter(include_in_schema=False)
 CaseId = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 ClinicianId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 ACTIONS = (
-    "consent",
+    "guardian",
     "withdraw",
     "assign",
     "cancel",
     "hold",
     "resume",
     "returned",
+    "revert",
+    "reviewed",
+    "noshow",
 )
 DONE = {
-    "consent": i18n.N_("Consent recorded."),
+    "guardian": i18n.N_("Consent recorded."),
+    "revert": i18n.N_("The step was taken back as entered in error."),
+    "reviewed": i18n.N_("Marked as reviewed."),
+    "noshow": i18n.N_("Recorded that the family did not attend; the step can be booked again."),
     "withdraw": i18n.N_("The case was withdrawn; its open steps are cancelled."),
     "assign": i18n.N_("The step was reassigned."),
     "cancel": i18n.N_("The step was cancelled as not needed."),
@@ -73,22 +79,20 @@ def case_action(
     step: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form()] = "",
     clinician: Annotated[str, Form(max_length=40)] = "",
-    guardian_1: Annotated[str, Form(max_length=5)] = "",
-    guardian_2: Annotated[str, Form(max_length=5)] = "",
-    guardians: Annotated[str, Form(max_length=1)] = "",
+    guardian: Annotated[str, Form(max_length=1)] = "",
+    given: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """Record consent, withdraw, reassign, cancel, hold, resume or mark returned."""
+    """Record a guardian's consent (given or withdrawn: the case pauses and resumes with
+    it), withdraw the case, reassign, cancel as not needed, hold, resume, mark returned,
+    revert a step entered in error, mark reviewed, or record a no-show."""
     ctx = web_state(request).context(session.user_id)
-    slot = f"#msg-step-{step}" if step else f"#msg-{action}"
+    slot = f"#msg-step-{step}" if step else f"#msg-{action}" + (guardian if guardian else "")
     try:
         if len(reason) > 200:
             raise InvalidInput("reason", "", i18n.gettext("At most 200 characters."))
         run: Callable[[], object] = {
-            "consent": lambda: cases.record_consent(
-                ctx,
-                case_id,
-                int(bool(guardian_1)) + int(bool(guardian_2)),
-                int(guardians) if guardians in ("1", "2") else None,
+            "guardian": lambda: cases.record_guardian_consent(
+                ctx, case_id, _guardian(guardian), given == "yes"
             ),
             "withdraw": lambda: cases.withdraw_case(ctx, case_id, _needed(reason)),
             "assign": lambda: cases.assign_step(ctx, case_id, step, clinician),
@@ -96,6 +100,9 @@ def case_action(
             "hold": lambda: steps.hold_step(ctx, case_id, step, _needed(reason)),
             "resume": lambda: steps.resume_step(ctx, case_id, step),
             "returned": lambda: steps.complete_step(ctx, case_id, step, reason.strip()),
+            "revert": lambda: steps.revert_step(ctx, case_id, step, _needed(reason)),
+            "reviewed": lambda: steps.mark_reviewed(ctx, case_id, step),
+            "noshow": lambda: steps.record_no_show(ctx, case_id, step),
         }[action]
         run()
     except EssenceError as error:
@@ -112,6 +119,12 @@ def case_action(
     view = cases.show_case(ctx, case_id)
     values = _case_values(request, session, view)
     return render(request, "_case_body.html", session, done=i18n.gettext(DONE[action]), **values)
+
+
+def _guardian(text: str) -> int:
+    if text not in ("1", "2"):
+        raise InvalidInput("guardian", text, i18n.gettext("Guardian 1 or 2."))
+    return int(text)
 
 
 def _needed(reason: str) -> str:

@@ -6,6 +6,7 @@ signed-in session, its CSRF token and the names of the team (never login ids or 
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from typing import Any
 
@@ -58,7 +59,7 @@ def render(
         lang=i18n.current_language(),
         names=names,
         who=lambda cid: names.get(cid) or cid,
-        waiter=lambda who: names.get(who) or _WAITERS.get(who, lambda: who)(),
+        waits_of=lambda waits: waiting_lines(waits, names),
     )
     return templates.TemplateResponse(request, name, values, status_code=status)
 
@@ -67,6 +68,36 @@ _WAITERS = {
     "family": lambda: i18n.gettext("the family"),
     "unassigned": lambda: i18n.gettext("unassigned"),
 }
+
+
+_CONSENT = re.compile(r"^(?:consent|waiting on consent) \((\d+) of (\d+)\)$")
+
+
+def waiting_lines(waits: list[str], names: dict[str, str]) -> list[str]:
+    """The service's "what the case waits on" lines in words: step titles and people's names.
+
+    Lines look like ``medical_exam ← md-1``, ``intake ← coord-1 (on hold)``,
+    ``medical_exam ← waiting on consent (1 of 2)`` or ``consent (1 of 2)``.
+    """
+    lines = []
+    for line in waits:
+        key, arrow, rest = line.partition(" ← ")
+        target = rest if arrow else key
+        consent = _CONSENT.match(target)
+        if consent:
+            what = i18n.gettext("waiting on consent (%(given)s of %(all)s)") % {
+                "given": consent.group(1),
+                "all": consent.group(2),
+            }
+        else:
+            people, _sep, held = target.partition(" (")
+            what = ", ".join(
+                names.get(p) or _WAITERS.get(p, lambda p=p: p)() for p in people.split(", ")
+            )
+            if held:
+                what += f" ({terms.state('on-hold')})"
+        lines.append(f"{terms.step_title(key)}: {what}" if arrow else what)
+    return lines
 
 
 def _team_names(request: Request, session: Session | None) -> dict[str, str]:

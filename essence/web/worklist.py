@@ -25,7 +25,7 @@ from essence.web.render import render
 router = APIRouter(include_in_schema=False)
 CaseId = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 StepKey = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
-UNDO_MINUTES = 10
+UNDO_MINUTES = steps.UNDO_MINUTES
 GROUPS = (i18n.N_("Today"), i18n.N_("This week"), i18n.N_("Later or not booked yet"))
 
 
@@ -71,10 +71,11 @@ def change_step(
     session: SignedIn,
     case_id: CaseId,
     step_key: StepKey,
-    action: Annotated[str, Path(pattern="^(start|complete|hold|resume)$")],
+    action: Annotated[str, Path(pattern="^(start|complete|hold|resume|undo|noshow)$")],
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """Start, complete (with an outcome note), hold (with a reason) or resume a step."""
+    """Start, complete (with an outcome note), hold (with a reason), resume, record a
+    no-show, or undo one's completion of the last 10 minutes."""
     ctx = web_state(request).context(session.user_id)
     htmx = bool(request.headers.get("HX-Request"))
     try:
@@ -86,8 +87,12 @@ def change_step(
             change = steps.complete_step(ctx, case_id, step_key, note.strip())
         elif action == "hold":
             change = steps.hold_step(ctx, case_id, step_key, note.strip())
-        else:
+        elif action == "resume":
             change = steps.resume_step(ctx, case_id, step_key)
+        elif action == "noshow":
+            change = steps.record_no_show(ctx, case_id, step_key)
+        else:
+            change = steps.undo_completion(ctx, case_id, step_key, minutes=UNDO_MINUTES)
     except EssenceError as error:
         if not htmx:
             raise
