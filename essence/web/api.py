@@ -19,7 +19,13 @@ from essence.services.context import ServiceContext
 from essence.services.overview import DashboardCounts
 from essence.services.reporting import ReportView
 from essence.services.views import AuditLine, CaseSummary, CaseView, StepChange, WorkItemView
-from essence.web.deps import api_context, client_address, current_session, web_state
+from essence.web.deps import (
+    api_context,
+    client_address,
+    current_session,
+    remember_language,
+    web_state,
+)
 from essence.web.problems import ERROR_RESPONSES
 from essence.web.security import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 
@@ -100,6 +106,7 @@ def sign_in(credentials: Credentials, request: Request, response: Response) -> S
     state.sessions.end(request.cookies.get(SESSION_COOKIE))
     session = state.sessions.create(user.id, user.role.value)
     set_session_cookie(response, session, secure=state.secure_cookies)
+    remember_language(response, state, user.id)
     return SessionView(
         user_id=user.id,
         role=user.role.value,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 
 from essence.adapters.web_runs import SqlRunStore
 from essence.adapters.web_sessions import Session, SqlSessionStore
@@ -134,3 +134,19 @@ def api_context(request: Request) -> ServiceContext:
 def client_address(request: Request) -> str:
     """The client's address for rate limiting (the socket peer; no proxy headers trusted)."""
     return request.client.host if request.client else "unknown"
+
+
+def remember_language(response: Response, state: WebState, user_id: str) -> None:
+    """At sign-in: put the login's chosen language (if any) in the language cookie."""
+    from essence.web.i18n import LANGUAGE_COOKIE
+
+    chosen = state.sessions.language(user_id)
+    if chosen is not None:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            httponly=True,
+            secure=state.secure_cookies,
+            samesite="lax",
+        )

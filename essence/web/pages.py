@@ -20,7 +20,7 @@ from essence.domain.geography import MUNICIPALITIES
 from essence.domain.professions import Profession, parse_enum
 from essence.services import auth, cases, overview, reporting
 from essence.web import i18n
-from essence.web.deps import client_address, current_session, web_state
+from essence.web.deps import client_address, current_session, remember_language, web_state
 from essence.web.problems import Problem
 from essence.web.render import error_page as _error_page
 from essence.web.render import render
@@ -169,6 +169,7 @@ def login(
     response = RedirectResponse(back or home_page, status_code=303)
     set_session_cookie(response, session, secure=state.secure_cookies)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
+    remember_language(response, state, user.id)
     return response
 
 

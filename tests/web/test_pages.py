@@ -169,6 +169,8 @@ def test_english_is_the_alternative_by_choice_or_by_the_browser(sqlite_web: Web)
             text("SELECT language FROM web_preference WHERE user_id = 'coord-1'")
         ).scalar_one()
     assert stored == "en"
+    elsewhere = sqlite_web.client("coord-1")  # another browser: the login's choice follows
+    assert "Pathway steps" in elsewhere.get(f"/cases/{case.id}").text
 
 
 def test_the_worklist_shows_times_in_order_names_and_changes_without_a_reload(
