@@ -3,6 +3,7 @@
 from models.audit import AuditRecord
 from models.case import CaseRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
+from models.referral import ReferralOriginRecord
 from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
 
@@ -13,6 +14,7 @@ __all__ = [
     "CaseRecord",
     "ClinicianRecord",
     "PathwayTemplateRecord",
+    "ReferralOriginRecord",
     "StepAssignmentRecord",
     "StepRecord",
     "UserRecord",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, schedule, simulate, steps, team, web
+from essence.cli import bench, cases, pathway, region, schedule, simulate, steps, team, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -32,6 +32,9 @@ app.command("worklist")(steps.worklist_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("capacity")(simulate.capacity_command)
 app.command("web")(web.web_command)
+cases.app.command("import")(region.import_command)
+cases.app.command("export")(region.export_command)
+app.command("report")(region.report_command)
 
 
 @app.callback()
@@ -82,29 +85,6 @@ def demo(
     from essence.cli.demo import run_demo_command
 
     run_demo_command(db_file, children, seed, as_json)
-
-
-@app.command("report")
-def report_command(
-    referred_from: Annotated[
-        str | None, typer.Option("--from", help="Referrals from (YYYY-MM-DD).")
-    ] = None,
-    referred_to: Annotated[
-        str | None, typer.Option("--to", help="Referrals up to (YYYY-MM-DD).")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Lead time vs the 140-day baseline: median, p90, within 90 days, visits, load."""
-    from essence.cli.common import parse_date
-    from essence.cli.render_reports import render_report
-    from essence.services.reporting import report
-
-    view = report(
-        service_context(),
-        referred_from=parse_date("from", referred_from) if referred_from else None,
-        referred_to=parse_date("to", referred_to) if referred_to else None,
-    )
-    emit(view, as_json, render_report)
 
 
 @app.command("sweep")

@@ -59,37 +59,47 @@ def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
         NotFound: unknown pathway or clinician.
         PermissionDenied: unless a coordinator (or admin) acts.
     """
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        case = open_case_in(ctx, uow, user, referral)
+        audit_cases(ctx, uow, user, "case.open", [case.id])
+        return case_view(case, local_date(ctx.clock()))
+
+    return run_use_case(ctx, "case.open", body)
+
+
+def open_case_in(ctx: ServiceContext, uow: UnitOfWork, user: User, referral: Referral) -> Case:
+    """Open a case inside a running unit of work (`case open` and the FHIR import share it).
+
+    Raises:
+        InvalidInput, NotFound, PermissionDenied: as `open_case`.
+    """
     now = ctx.clock()
     pnr = Personnummer.parse(referral.personnummer, today=local_date(now))
     home = municipality(referral.municipality).name
     consent = Consent(referral.guardians, referral.consenting, referral.referral_date)
-
-    def body(uow: UnitOfWork, user: User) -> CaseView:
-        require_role(user, "open a case", Role.COORDINATOR)
-        duplicate = uow.cases.exists_with_personnummer(pnr.digits)
-        if duplicate:
-            raise InvalidInput("personnummer", "", f"the child already has open case {duplicate}")
-        template = uow.pathways.get(referral.pathway)
-        case = Case.open(
-            case_id=ctx.id_factory(),
-            personnummer=pnr,
-            child_name=referral.child_name,
-            municipality=home,
-            referring_unit=referral.referring_unit,
-            referral_date=referral.referral_date,
-            template=template,
-            consent=consent,
-            now=now,
-            team_travels=referral.team_travels,
-        )
-        assign_automatically(
-            case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
-        )
-        uow.cases.add(case)
-        audit_cases(ctx, uow, user, "case.open", [case.id])
-        return case_view(case, local_date(now))
-
-    return run_use_case(ctx, "case.open", body)
+    require_role(user, "open a case", Role.COORDINATOR)
+    duplicate = uow.cases.exists_with_personnummer(pnr.digits)
+    if duplicate:
+        raise InvalidInput("personnummer", "", f"the child already has open case {duplicate}")
+    template = uow.pathways.get(referral.pathway)
+    case = Case.open(
+        case_id=ctx.id_factory(),
+        personnummer=pnr,
+        child_name=referral.child_name,
+        municipality=home,
+        referring_unit=referral.referring_unit,
+        referral_date=referral.referral_date,
+        template=template,
+        consent=consent,
+        now=now,
+        team_travels=referral.team_travels,
+    )
+    assign_automatically(
+        case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
+    )
+    uow.cases.add(case)
+    return case
 
 
 def assign_automatically(
