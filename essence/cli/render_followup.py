@@ -53,30 +53,32 @@ def headline_rows(view: FollowUpView) -> list[tuple[str, str, str]]:
 
 def render_follow_up(view: FollowUpView) -> None:
     """The headline table and one table per breakdown."""
-    title = f"Term follow-up {view.period} ({view.first_day}–{view.last_day}), as of {view.as_of}"
-    headline = make_table(title, ["figure", "value", "target"])
+    console.print(
+        f"Referrals {view.first_day} – {view.last_day}; figures as of {view.as_of}.",
+        highlight=False,
+    )
+    headline = make_table(f"Term follow-up {view.period}", ["figure", "value", "target"])
     for row in headline_rows(view):
         headline.add_row(*row)
     console.print(headline)
     for dimension, rows in view.breakdowns.items():
-        console.print(_breakdown(DIMENSIONS.get(dimension, dimension), rows, view))
-    console.print(f"Groups with fewer than {view.suppress_below} children are not shown (<5).")
+        console.print(_breakdown(DIMENSIONS.get(dimension, dimension), rows))
+    console.print(
+        f"cons. = both guardians' consent, SIP = SIP held, ≤90/≤140 = feedback within 90/140"
+        f" days, visits = mean visit days, km = family km per child. Groups with fewer than"
+        f" {view.suppress_below} children are not shown (<5).",
+        highlight=False,
+    )
 
 
-def _breakdown(title: str, rows: list[GroupRow], view: FollowUpView) -> object:
-    columns = [
-        "group",
-        "n",
-        "consent",
-        "SIP",
-        "median",
-        "p90",
-        "≤90 d",
-        "≤140 d",
-        "visits",
-        "km/child",
-    ]
-    table = make_table(title, columns)
+def _breakdown(title: str, rows: list[GroupRow]) -> object:
+    from rich import box
+    from rich.table import Table
+
+    columns = ["group", "n", "cons.", "SIP", "med d", "p90 d", "≤90", "≤140", "visits", "km"]
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right", no_wrap=True)
     for row in rows:
         name = GROUP_NAMES.get(row.group, row.group)
         if row.suppressed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from essence.domain.access import User
+from essence.domain.access import Role, User, require_role
 from essence.domain.calendar import local_date
 from essence.domain.errors import InvalidInput
 from essence.services.case_views import case_view
@@ -40,6 +40,7 @@ def import_referral(ctx: ServiceContext, imported: ImportedReferral) -> CaseView
     origin = imported.origin
 
     def body(uow: UnitOfWork, user: User) -> CaseView:
+        require_role(user, "import a referral", Role.COORDINATOR)
         earlier = uow.referral_origins.case_for_request(origin.request_system, origin.request_value)
         if earlier is not None:
             raise InvalidInput(
