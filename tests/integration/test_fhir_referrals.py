@@ -284,3 +284,24 @@ def test_a_case_opened_by_hand_exports_too(october: ServiceContext) -> None:
     (request,) = _resources(exported, "ServiceRequest")
     assert request["requester"]["display"] == "BHV Ålidhem"
     assert not _resources(exported, "RelatedPerson")
+
+
+def test_migration_0008_goes_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from essence import bootstrap
+    from essence.adapters.migrations import alembic_config
+
+    bootstrap.initialise(database_url=database_url)
+    engine = bootstrap.engine_for(database_url)
+    assert inspect(engine).has_table("referral_origin")
+    for step, present in (("downgrade", False), ("upgrade", True)):
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if step == "downgrade":
+                command.downgrade(config, "0008_fhir-1")
+            else:
+                command.upgrade(config, "head")
+        assert inspect(engine).has_table("referral_origin") is present
