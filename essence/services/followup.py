@@ -133,7 +133,7 @@ def _held(case: Case, appointment: object) -> bool:
     return (
         step is not None
         and step.state is StepState.COMPLETED
-        and _status(appointment) not in NO_SHOW_STATUSES
+        and _status(appointment) not in NO_SHOW_STATUSES | {"cancelled"}
     )
 
 

@@ -43,6 +43,7 @@ CARE_PLAN_STATUS = {
 APPOINTMENT_STATUS = {
     "booked": "booked",
     "fulfilled": "fulfilled",
+    "attended": "fulfilled",
     "completed": "fulfilled",
     "cancelled": "cancelled",
     "no_show": "noshow",
