@@ -49,13 +49,19 @@ def export_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="FHIR base of the entries' fullUrl (the web API's)."),
+    ] = None,
 ) -> None:
     """The case's care plan for the region: CarePlan, a Task per step, Appointments, Patient."""
     if not fhir:
         raise InvalidInput("format", "", "choose the export format: --fhir")
     from essence.adapters.fhir import export_bundle
 
-    text = json.dumps(export_bundle(service_context(), case_id), ensure_ascii=False, indent=2)
+    text = json.dumps(
+        export_bundle(service_context(), case_id, base_url), ensure_ascii=False, indent=2
+    )
     if out is None:
         typer.echo(text)
         return

@@ -180,13 +180,16 @@ def group_figures(children: list[ChildFollowUp], lead_times: CohortMetrics) -> G
         )
     n = len(children)
     leads = [c.metrics.lead_time_days for c in children if c.metrics.lead_time_days is not None]
+    lead_shown = lead_times.share_within_90_days is not None
     km = sum(c.family_km for c in children)
     return GroupFigures(
-        children=n,
+        children=n if lead_times.cases is not None else None,
         lead_times=lead_times,
         consent_share=_share(sum(c.consented for c in children), n),
         sip_share=_share(sum(c.sip_held for c in children), n),
-        share_within_140_days=_share(sum(1 for x in leads if x <= BASELINE_DAYS), len(leads)),
+        share_within_140_days=(
+            _share(sum(1 for x in leads if x <= BASELINE_DAYS), len(leads)) if lead_shown else None
+        ),
         visit_days_mean=lead_times.mean_visit_days,
         family_km_total=km,
         family_km_mean=round(km / n, 1) if n else None,

@@ -144,7 +144,7 @@ def _row(name: str, g: GroupFigures) -> GroupRow:
         children=g.children,
         consent_share=g.consent_share,
         sip_share=g.sip_share,
-        with_feedback=lt.with_feedback or (None if g.suppressed else 0),
+        with_feedback=None if g.suppressed else lt.with_feedback,
         median_lead_time_days=lt.median_lead_time_days,
         p90_lead_time_days=lt.p90_lead_time_days,
         share_within_90_days=lt.share_within_90_days,

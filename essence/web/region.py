@@ -92,10 +92,11 @@ async def post_referral_bundle(request: Request, ctx: Context) -> Response:
 
 
 @router.get("/api/v1/fhir/CarePlan/{case_id}", tags=["fhir"], responses=_FHIR_RESPONSES)
-def get_care_plan(case_id: CaseId, ctx: Context) -> Response:
+def get_care_plan(case_id: CaseId, request: Request, ctx: Context) -> Response:
     """The case's care plan as a FHIR Bundle (coordinator, clinicians taking part; audited)."""
     try:
-        return fhir_response(export_bundle(ctx, case_id))
+        base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
+        return fhir_response(export_bundle(ctx, case_id, base))
     except EssenceError as error:
         return outcome_response(error)
 

@@ -249,9 +249,22 @@ def test_round_trip_import_work_export_and_every_resource_validates(
         actors = [p["actor"]["reference"] for p in appointment["participant"]]
         staff = [a for a in actors if a.startswith("PractitionerRole/")]
         assert staff and {a.split("/")[1] for a in staff} <= roles
+    full_urls = {e["fullUrl"] for e in exported["entry"]}
+    base = exported["entry"][0]["fullUrl"].rsplit("/", 2)[0]
+    assert [r for r in _references(exported) if f"{base}/{r}" not in full_urls] == []
     guardians = _resources(exported, "RelatedPerson")
     assert [g["name"][0]["text"] for g in guardians] == ["Maja Provsson", "Jonas Provsson"]
     assert "case.export" in [line.action for line in reporting.audit_extract(october, case_id)]
+
+
+def _references(data: Any) -> list[str]:
+    """Every `reference` anywhere inside `data`."""
+    if isinstance(data, dict):
+        own = [data["reference"]] if isinstance(data.get("reference"), str) else []
+        return own + [r for value in data.values() for r in _references(value)]
+    if isinstance(data, list):
+        return [r for item in data for r in _references(item)]
+    return []
 
 
 def test_export_follows_the_rules_of_case_show(october: ServiceContext) -> None:

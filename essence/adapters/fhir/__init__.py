@@ -34,8 +34,12 @@ def import_bundle(ctx: ServiceContext, raw: bytes | str) -> CaseView:
         raise parsed.locate(error) from None
 
 
-def export_bundle(ctx: ServiceContext, case_id: str) -> dict[str, Any]:
-    """The case's care plan as a FHIR Bundle (JSON data), with the access rules of `case show`."""
-    from essence.adapters.fhir.care_plan_out import care_plan_bundle
+def export_bundle(ctx: ServiceContext, case_id: str, base: str | None = None) -> dict[str, Any]:
+    """The case's care plan as a FHIR Bundle (JSON data), with the access rules of `case show`.
 
-    return care_plan_bundle(care_plan_data(ctx, case_id))
+    Args:
+        base: The FHIR base URL of the entries' fullUrl (default: `essence web`'s address).
+    """
+    from essence.adapters.fhir.care_plan_out import DEFAULT_BASE, care_plan_bundle
+
+    return care_plan_bundle(care_plan_data(ctx, case_id), base or DEFAULT_BASE)

@@ -31,6 +31,8 @@ from essence.services.care_plans import BookingRef, CarePlanData
 from essence.services.views import StepView
 
 CARE_PLAN_TITLE = "Samordnad ESSENCE-utredning"
+#: Where `essence web` serves the FHIR API by default (relative references resolve here).
+DEFAULT_BASE = "http://127.0.0.1:8000/api/v1/fhir"
 
 
 def fhir_id(*parts: str) -> str:
@@ -38,8 +40,13 @@ def fhir_id(*parts: str) -> str:
     return "-".join(parts).replace("_", "-")[:64]
 
 
-def care_plan_bundle(data: CarePlanData) -> dict[str, Any]:
+def care_plan_bundle(data: CarePlanData, base: str = DEFAULT_BASE) -> dict[str, Any]:
     """The care-plan Bundle as JSON-ready data, every resource validated (R4B models).
+
+    Args:
+        data: The service's read model of the case.
+        base: The FHIR base URL; each entry's fullUrl is ``{base}/{type}/{id}`` so the
+            relative references inside (``Patient/c-…-patient``) resolve.
 
     Raises:
         ValueError: a resource does not validate (a defect of ours, not of the input).
@@ -67,7 +74,10 @@ def care_plan_bundle(data: CarePlanData) -> dict[str, Any]:
         "type": "collection",
         "timestamp": data.exported_at.isoformat(),
         "identifier": {"system": CASE_SYSTEM, "value": case.id},
-        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+        "entry": [
+            {"fullUrl": f"{base.rstrip('/')}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources
+        ],
     }
     return validated(bundle)
 
