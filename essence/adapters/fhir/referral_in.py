@@ -81,7 +81,7 @@ def parse_referral(data: Any, today: date) -> ParsedReferral:
     Raises:
         InvalidInput: whose field is the FHIRPath of the offending element.
     """
-    validate_structure(data)
+    data = validate_structure(data)
     entries: list[dict[str, Any]] = data.get("entry") or []
     by_type = _entries_by_type(entries)
     patient_at = _exactly_one(by_type, "Patient")
@@ -132,8 +132,11 @@ def parse_referral(data: Any, today: date) -> ParsedReferral:
     return ParsedReferral(ImportedReferral(referral, origin), {k: v for k, v in paths.items() if v})
 
 
-def validate_structure(data: Any) -> None:
+def validate_structure(data: Any) -> dict[str, Any]:
     """Check the Bundle against the FHIR R4B models of `fhir.resources` and the bundle rules.
+
+    Returns:
+        The Bundle as the models read it (empty values dropped, entries in their order).
 
     Raises:
         InvalidInput: the path of the first element that does not fit.
@@ -156,7 +159,7 @@ def validate_structure(data: Any) -> None:
                 "not part of a referral; expected " + ", ".join(REFERRAL_TYPES),
             )
     try:
-        Bundle.model_validate(data)
+        data = Bundle.model_validate(data).model_dump(mode="json", exclude_none=True)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidInput(fhir_path(first.get("loc", ())), "", _message(first)) from None
@@ -169,6 +172,7 @@ def validate_structure(data: Any) -> None:
             raise InvalidInput(
                 f"Bundle.entry[{index}].request", "", "a transaction entry needs a request"
             )
+    return data
 
 
 def fhir_path(loc: tuple[Any, ...] | list[Any], root: str = "Bundle") -> str:
@@ -250,10 +254,17 @@ def _name(patient: dict[str, Any], path: str) -> tuple[str, str]:
     if chosen is None:
         raise InvalidInput(f"{path}.name", "", "the child's name is missing")
     where = f"{path}.name[{names.index(chosen)}]"
-    text = chosen.get("text") or " ".join([*chosen.get("given", []), chosen.get("family", "")])
+    text = human_name(chosen)
     if not text.strip():
         raise InvalidInput(where, "", "needs given and family name (or text)")
     return " ".join(text.split()), where
+
+
+def human_name(name: dict[str, Any]) -> str:
+    """A HumanName as one line: its text, else the given names and the family name."""
+    parts = [*(name.get("given") or []), name.get("family")]
+    text = name.get("text") or " ".join(p for p in parts if isinstance(p, str))
+    return " ".join(text.split())
 
 
 def _check_birth_date(patient: dict[str, Any], path: str, pnr: Personnummer) -> None:
@@ -356,7 +367,7 @@ def _guardians(
             raise InvalidInput(f"{path}.relationship", ",".join(codes), "is not a guardian")
         names = person.get("name") or [{}]
         first = names[0]
-        name = first.get("text") or " ".join([*first.get("given", []), first.get("family", "")])
+        name = human_name(first)
         role = next((c for c in codes if c in ("MTH", "FTH", "GUARD", "PRN")), codes[0])
         guardians.append((" ".join(name.split()), role))
         indices.append(i)
