@@ -15,10 +15,30 @@ def web_command(
         str, typer.Option(help="Address to listen on (loopback by default; put TLS in front).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Worker processes (sessions and runs live in the database, so any worker "
+            "can answer any request).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app for coordinators, clinicians and planners (Ctrl+C stops it)."""
     import uvicorn
 
-    from essence.web.app import create_app
+    if workers == 1:
+        from essence.web.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+        return
+    uvicorn.run(
+        "essence.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

@@ -13,8 +13,8 @@ from essence.domain.access import Role, User, require_role
 from essence.domain.calendar import local_date
 from essence.domain.errors import InvalidInput
 from essence.services.case_views import case_view
-from essence.services.cases import Referral, open_case_in
-from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.cases import Referral, open_case_in, run_opening
+from essence.services.context import ServiceContext, audit_cases
 from essence.services.ports import ReferralOrigin, UnitOfWork
 from essence.services.views import CaseView
 
@@ -51,4 +51,4 @@ def import_referral(ctx: ServiceContext, imported: ImportedReferral) -> CaseView
         audit_cases(ctx, uow, user, "case.import", [case.id], "referral from the region")
         return case_view(case, local_date(ctx.clock()))
 
-    return run_use_case(ctx, "case.import", body)
+    return run_opening(ctx, "case.import", imported.referral, body)

@@ -1,7 +1,7 @@
 """fhir: the origin of referrals imported from the region (ServiceRequest, guardians)
 
 Revision ID: 0008_fhir
-Revises: 0003
+Revises: 0006_web_sessions
 Create Date: 2026-12-01 05:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import models.types
 
 
 revision = '0008_fhir'
-down_revision = '0003'
+down_revision = '0006_web_sessions'
 branch_labels = None
 depends_on = None
 
