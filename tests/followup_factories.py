@@ -34,7 +34,7 @@ def worked_case(
         referring_unit="BVC",
         referral_date=referral_date,
         template=template,
-        consent=Consent(2, consenting, referral_date),
+        consent=Consent.given_by(2, consenting, referral_date),
         now=at_local(referral_date, 9),
     )
     if lead_days is None or consenting < 2:

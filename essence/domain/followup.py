@@ -22,7 +22,7 @@ from essence.domain.metrics import (
     CohortMetrics,
     case_metrics,
     cohort_metrics,
-    suppressed,
+    suppressed_breakdown,
 )
 from essence.domain.states import StepState
 
@@ -197,21 +197,18 @@ def group_figures(children: list[ChildFollowUp], lead_times: CohortMetrics) -> G
     )
 
 
-def suppress_each(groups: dict[str, CohortMetrics]) -> dict[str, CohortMetrics]:
-    """The planners' rule for one breakdown: the domain's `suppressed` on every group."""
-    return {name: suppressed(cohort) for name, cohort in groups.items()}
-
-
 def follow_up(
     children: list[ChildFollowUp],
-    suppress_groups: Callable[[dict[str, CohortMetrics]], dict[str, CohortMetrics]] = suppress_each,
+    suppress_groups: Callable[
+        [dict[str, CohortMetrics]], dict[str, CohortMetrics]
+    ] = suppressed_breakdown,
 ) -> FollowUp:
     """Overall figures and the breakdowns by gender, age band and municipality group.
 
     Args:
         children: One entry per child referred in the period.
-        suppress_groups: Applies the suppression rule to all groups of one breakdown at
-            once (so a rule that hides a second cell to protect the first can see them all).
+        suppress_groups: The suppression rule over all groups of one breakdown at once (the
+            domain's complementary rule: hiding a small cell hides the next smallest too).
     """
     dimensions: dict[str, Callable[[ChildFollowUp], str]] = {
         "gender": lambda c: c.metrics.gender,

@@ -56,6 +56,7 @@ class BookingRef(BaseModel):
     """
 
     step_key: str
+    record_id: int | None
     title: str
     start: datetime
     end: datetime
@@ -97,7 +98,7 @@ def care_plan_data(ctx: ServiceContext, case_id: str) -> CarePlanData:
         case = uow.cases.get(case_id)
         require_case_access(user, case, f"export case {case_id}")
         origin = uow.referral_origins.get(case.id)
-        booked = uow.appointments.list(case_ids=[case.id])
+        booked = uow.appointments.list(case_ids=[case.id], statuses=None)
         team = {c.id: c for c in uow.clinicians.list(active_only=False)}
         wanted = case.participants() | {c for a in booked for c in a.clinician_ids}
         audit_cases(ctx, uow, user, "case.export", [case.id])
@@ -111,6 +112,7 @@ def care_plan_data(ctx: ServiceContext, case_id: str) -> CarePlanData:
             bookings=[
                 BookingRef(
                     step_key=a.step_key,
+                    record_id=a.record_id,
                     title=a.title,
                     start=a.start,
                     end=a.end,

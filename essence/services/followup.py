@@ -80,7 +80,7 @@ def follow_up_report(ctx: ServiceContext, period: Period) -> FollowUpView:
         require_role(user, "see the term follow-up", Role.COORDINATOR, Role.PLANNER)
         today = local_date(ctx.clock())
         cases = _one_case_per_child([c for c in uow.cases.list() if period.covers(c.referral_date)])
-        booked = uow.appointments.list(case_ids=[c.id for c in cases])
+        booked = uow.appointments.list(case_ids=[c.id for c in cases], statuses=None)
         children = []
         for case in cases:
             mine = [a for a in booked if a.case_id == case.id]
@@ -128,13 +128,12 @@ def _status(appointment: object) -> str:
 
 
 def _held(case: Case, appointment: object) -> bool:
-    """True when the family came: the step is completed and it was not a no-show."""
+    """True when the family came: marked attended, or still booked for a completed step."""
+    status = _status(appointment)
+    if status == "attended":
+        return True
     step = case.steps.get(getattr(appointment, "step_key", ""))
-    return (
-        step is not None
-        and step.state is StepState.COMPLETED
-        and _status(appointment) not in NO_SHOW_STATUSES | {"cancelled"}
-    )
+    return status == "booked" and step is not None and step.state is StepState.COMPLETED
 
 
 def _row(name: str, g: GroupFigures) -> GroupRow:

@@ -243,8 +243,11 @@ def test_round_trip_import_work_export_and_every_resource_validates(
     roles = {r["id"] for r in _resources(exported, "PractitionerRole")}
     appointments = _resources(exported, "Appointment")
     with october.uow_factory() as uow:
-        booked = uow.appointments.list(case_ids=[case_id])
+        booked = uow.appointments.list(case_ids=[case_id], statuses=None)
     assert len(appointments) == len(booked) > 0
+    by_step = {a["identifier"][0]["value"].split("/")[1]: a for a in appointments}
+    assert by_step["intake"]["status"] == "fulfilled"
+    assert by_step["team_conference"]["status"] == "booked"
     for appointment in appointments:
         actors = [p["actor"]["reference"] for p in appointment["participant"]]
         staff = [a for a in actors if a.startswith("PractitionerRole/")]

@@ -223,8 +223,13 @@ def _appointment(
     )
     return {
         "resourceType": "Appointment",
-        "id": fhir_id(data.case.id, booking.step_key, "appt"),
-        "identifier": [{"system": STEP_SYSTEM, "value": f"{data.case.id}/{booking.step_key}"}],
+        "id": fhir_id(data.case.id, booking.step_key, str(booking.record_id or 0)),
+        "identifier": [
+            {
+                "system": STEP_SYSTEM,
+                "value": f"{data.case.id}/{booking.step_key}/{booking.record_id}",
+            }
+        ],
         "status": APPOINTMENT_STATUS.get(booking.status, "booked"),
         "description": booking.title,
         "comment": place,

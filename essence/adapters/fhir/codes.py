@@ -37,6 +37,7 @@ CARE_PLAN_STATUS = {
     "feedback-given": "active",
     "closed": "completed",
     "withdrawn": "revoked",
+    "paused": "on-hold",
 }
 
 #: Our booking statuses → FHIR Appointment.status.
