@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from essence.adapters.fhir import export_bundle, import_bundle
-from essence.adapters.fhir.care_plan_out import fhir_id
-from essence.adapters.fhir.outcome import operation_outcome
+from essence.adapters.fhir.outcome import operation_outcome, transaction_response
 from essence.domain.errors import EssenceError, InvalidInput
 from essence.domain.followup import Period, term_of, term_period
 from essence.services.context import ServiceContext
@@ -76,18 +75,7 @@ async def post_referral_bundle(request: Request, ctx: Context) -> Response:
     except EssenceError as error:
         return outcome_response(error)
     location = f"/api/v1/fhir/CarePlan/{view.id}"
-    answer = {
-        "resourceType": "Bundle",
-        "type": "transaction-response",
-        "entry": [
-            {
-                "response": {
-                    "status": "201 Created",
-                    "location": f"CarePlan/{fhir_id(view.id)}",
-                }
-            }
-        ],
-    }
+    answer = transaction_response(raw, view.id)
     return fhir_response(answer, 201, Location=location)
 
 

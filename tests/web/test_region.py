@@ -33,7 +33,13 @@ def test_referral_in_and_care_plan_out_over_the_api(web: Web) -> None:
     created = _post(client, json.dumps(_bundle()))
     assert created.status_code == 201, created.text
     assert created.headers["content-type"].startswith(FHIR_JSON)
-    assert created.json()["type"] == "transaction-response"
+    answer = created.json()
+    assert answer["type"] == "transaction-response"
+    assert len(answer["entry"]) == len(_bundle()["entry"]) + 1
+    assert answer["entry"][0]["response"]["location"].startswith("Patient/")
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(answer)
     location = created.headers["location"]
     plan = client.get(location)
     assert plan.status_code == 200 and plan.headers["content-type"].startswith(FHIR_JSON)
@@ -53,7 +59,9 @@ def test_invalid_referrals_are_operation_outcomes_with_the_path(web: Web) -> Non
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith(FHIR_JSON)
     outcome = refused.json()
-    assert outcome["resourceType"] == "OperationOutcome"
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+    OperationOutcome.model_validate(outcome)
     assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.address[0].district"]
     assert outcome["issue"][0]["severity"] == "error"
     not_json = _post(client, "{nope")

@@ -50,3 +50,37 @@ def success_outcome(text: str) -> dict[str, Any]:
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "information", "code": "informational", "diagnostics": text}],
     }
+
+
+def transaction_response(raw: bytes | str, case_id: str) -> dict[str, Any]:
+    """The answer to an imported referral: one response per entry, in the request's order.
+
+    Patient, ServiceRequest and the guardians become resources of the case (201 with their
+    location, as the care-plan export names them); the Consent and the requester are folded
+    into the case (200).
+    """
+    import json
+
+    from essence.adapters.fhir.care_plan_out import fhir_id
+
+    entries = json.loads(raw).get("entry") or []
+    guardians = 0
+    answers = []
+    for entry in entries:
+        kind = entry["resource"]["resourceType"]
+        location = None
+        if kind == "Patient":
+            location = f"Patient/{fhir_id(case_id, 'patient')}"
+        elif kind == "ServiceRequest":
+            location = f"ServiceRequest/{fhir_id(case_id, 'referral')}"
+        elif kind == "RelatedPerson":
+            guardians += 1
+            location = f"RelatedPerson/{fhir_id(case_id, 'guardian', str(guardians))}"
+        response = (
+            {"status": "201 Created", "location": location} if location else {"status": "200 OK"}
+        )
+        answers.append({"response": response})
+    answers.append(
+        {"response": {"status": "201 Created", "location": f"CarePlan/{fhir_id(case_id)}"}}
+    )
+    return {"resourceType": "Bundle", "type": "transaction-response", "entry": answers}
