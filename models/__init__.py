@@ -3,6 +3,7 @@
 from models.audit import AuditRecord
 from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
+from models.referral import ReferralOriginRecord
 from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
 from models.web import WebPreferenceRecord, WebRunRecord, WebSessionRecord
@@ -15,6 +16,7 @@ __all__ = [
     "ClinicianRecord",
     "GuardianConsentRecord",
     "PathwayTemplateRecord",
+    "ReferralOriginRecord",
     "StepAssignmentRecord",
     "StepRecord",
     "UserRecord",

@@ -28,6 +28,7 @@ LAZY_COMMANDS: dict[str, object] = {
     "user": "essence.cli.team:user_app",
     "schedule": "essence.cli.schedule:app",
     "bench": "essence.cli.bench:app",
+    "report": "essence.cli.region:report_command",
 }
 
 
@@ -95,29 +96,6 @@ def demo(
     from essence.cli.demo import run_demo_command
 
     run_demo_command(db_file, children, seed, as_json)
-
-
-@app.command("report")
-def report_command(
-    referred_from: Annotated[
-        str | None, typer.Option("--from", help="Referrals from (YYYY-MM-DD).")
-    ] = None,
-    referred_to: Annotated[
-        str | None, typer.Option("--to", help="Referrals up to (YYYY-MM-DD).")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Lead time vs the 140-day baseline: median, p90, within 90 days, visits, load."""
-    from essence.cli.common import parse_date
-    from essence.cli.render_reports import render_report
-    from essence.services.reporting import report
-
-    view = report(
-        service_context(),
-        referred_from=parse_date("from", referred_from) if referred_from else None,
-        referred_to=parse_date("to", referred_to) if referred_to else None,
-    )
-    emit(view, as_json, render_report)
 
 
 @app.command("sweep")

@@ -155,3 +155,10 @@ def withdraw(
     from essence.services.cases import withdraw_case
 
     emit(withdraw_case(service_context(), case_id, reason), as_json, render_case)
+
+
+# FHIR import/export live with the region's integrations; they are `case` sub-commands.
+from essence.cli import region  # noqa: E402
+
+app.command("import")(region.import_command)
+app.command("export")(region.export_command)

@@ -3,8 +3,10 @@ show, withdraw. Bookings follow each change in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from essence.domain.access import Role, User, require_case_access, require_role, takes_part
 from essence.domain.calendar import local_date
@@ -28,6 +30,7 @@ from essence.services.ports import UnitOfWork
 from essence.services.views import CaseSummary, CaseView
 
 DEFAULT_PATHWAY = "essence-default"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,52 +75,75 @@ def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
         NotFound: unknown pathway or clinician.
         PermissionDenied: unless a coordinator (or admin) acts.
     """
+
+    def body(uow: UnitOfWork, user: User) -> CaseView:
+        case = open_case_in(ctx, uow, user, referral)
+        audit_cases(ctx, uow, user, "case.open", [case.id])
+        return case_view(case, local_date(ctx.clock()))
+
+    return run_opening(ctx, "case.open", referral, body)
+
+
+def open_case_in(ctx: ServiceContext, uow: UnitOfWork, user: User, referral: Referral) -> Case:
+    """Open a case inside a running unit of work (`case open` and the FHIR import share it).
+
+    Raises:
+        InvalidInput, DuplicateCase, NotFound, PermissionDenied: as `open_case`.
+    """
     now = ctx.clock()
     pnr = Personnummer.parse(referral.personnummer, today=local_date(now))
     home = municipality(referral.municipality).name
     consent = Consent.given_by(
         referral.guardians, referral.consenting, referral.referral_date, ctx.user_id or ""
     )
+    require_role(user, "open a case", Role.COORDINATOR)
+    duplicate = uow.cases.exists_with_personnummer(pnr.digits)
+    if duplicate:
+        raise DuplicateCase(duplicate)
+    template = uow.pathways.get(referral.pathway)
+    case = Case.open(
+        case_id=ctx.id_factory(),
+        personnummer=pnr,
+        child_name=referral.child_name,
+        municipality=home,
+        referring_unit=referral.referring_unit,
+        referral_date=referral.referral_date,
+        template=template,
+        consent=consent,
+        now=now,
+        team_travels=referral.team_travels,
+    )
+    assign_automatically(
+        case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
+    )
+    uow.cases.add(case)
+    return case
 
-    def body(uow: UnitOfWork, user: User) -> CaseView:
-        require_role(user, "open a case", Role.COORDINATOR)
-        duplicate = uow.cases.exists_with_personnummer(pnr.digits)
-        if duplicate:
-            raise DuplicateCase(duplicate)
-        template = uow.pathways.get(referral.pathway)
-        case = Case.open(
-            case_id=ctx.id_factory(),
-            personnummer=pnr,
-            child_name=referral.child_name,
-            municipality=home,
-            referring_unit=referral.referring_unit,
-            referral_date=referral.referral_date,
-            template=template,
-            consent=consent,
-            now=now,
-            team_travels=referral.team_travels,
-        )
-        assign_automatically(
-            case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
-        )
-        uow.cases.add(case)
-        audit_cases(ctx, uow, user, "case.open", [case.id])
-        return case_view(case, local_date(now))
 
+def run_opening(
+    ctx: ServiceContext,
+    action: str,
+    referral: Referral,
+    body: Callable[[UnitOfWork, User], T],
+) -> T:
+    """Run a use case that opens a case; a refused duplicate (one open case per child) is
+    audited in a transaction of its own, as the refused change was rolled back."""
     try:
-        return run_use_case(ctx, "case.open", body)
+        return run_use_case(ctx, action, body)
     except DuplicateCase as refused:
-        raise _audit_duplicate(ctx, pnr.digits, refused) from None
+        digits = Personnummer.parse(referral.personnummer, today=local_date(ctx.clock())).digits
+        raise _audit_duplicate(ctx, action, digits, refused) from None
 
 
-def _audit_duplicate(ctx: ServiceContext, digits: str, refused: DuplicateCase) -> DuplicateCase:
-    """Record the refused duplicate in the audit log (in its own transaction, as the
-    refused change was rolled back); returns the error naming the existing case."""
+def _audit_duplicate(
+    ctx: ServiceContext, action: str, digits: str, refused: DuplicateCase
+) -> DuplicateCase:
+    """Record the refused duplicate in the audit log; returns the error naming the case."""
     with ctx.uow_factory() as uow:
         user = resolve_user(ctx, uow)
         existing = refused.existing_case_id or uow.cases.exists_with_personnummer(digits)
         uow.audit.record(
-            [audit_event(ctx, user, "case.open", existing, "refused", "duplicate open case")]
+            [audit_event(ctx, user, action, existing, "refused", "duplicate open case")]
         )
         uow.commit()
     return DuplicateCase(existing)

@@ -217,6 +217,48 @@ class AppointmentRepository(ABC):
         how many were cancelled."""
 
 
+@dataclass(frozen=True)
+class ReferralOrigin:
+    """Where an imported referral came from: the region's ServiceRequest and the guardians.
+
+    Kept so the care plan sent back names the same request (FHIR `basedOn`).
+
+    Attributes:
+        request_system, request_value: The ServiceRequest's identifier in the sender's system.
+        reason: Why the child was referred (free text or the coding's display).
+        requester: The referring organisation's name.
+        requester_identifier: Its identifier (e.g. an HSA id), if given.
+        authored_at: When the referral was written (aware datetime).
+        guardians: (name, relationship) of each guardian named in the referral.
+        consenting: How many of them had consented when the referral was sent.
+    """
+
+    request_system: str
+    request_value: str
+    reason: str
+    requester: str
+    requester_identifier: str
+    authored_at: datetime
+    guardians: tuple[tuple[str, str], ...] = ()
+    consenting: int = 0
+
+
+class ReferralOriginRepository(ABC):
+    """The region's referral behind an imported case (one per case)."""
+
+    @abstractmethod
+    def add(self, case_id: str, origin: ReferralOrigin) -> None:
+        """Store the origin of a newly opened case."""
+
+    @abstractmethod
+    def get(self, case_id: str) -> ReferralOrigin | None:
+        """The origin of a case, or None when it was opened by hand."""
+
+    @abstractmethod
+    def case_for_request(self, system: str, value: str) -> str | None:
+        """The case already opened from this ServiceRequest identifier, if any."""
+
+
 class UnitOfWork(ABC):
     """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
 
@@ -226,6 +268,7 @@ class UnitOfWork(ABC):
     users: UserRepository
     audit: AuditLog
     appointments: AppointmentRepository
+    referral_origins: ReferralOriginRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

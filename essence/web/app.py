@@ -28,6 +28,7 @@ from essence.web import (
     i18n,
     pages,
     planner,
+    region,
     replan,
     terms,
     worklist,
@@ -83,7 +84,7 @@ def create_app(
     app.include_router(api.router)
     if api_docs_enabled:
         app.include_router(api_docs.router)
-    for module in (pages, case_form, case_pages, worklist, planner, replan):
+    for module in (pages, case_form, case_pages, worklist, planner, replan, region):
         app.include_router(module.router)
     _install_error_handlers(app)
     return app

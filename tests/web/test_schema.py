@@ -45,6 +45,11 @@ def errors_are_problems(ctx: object, response: object, case: object) -> bool | N
         return None
     content_type = response.headers.get("content-type", [""])  # type: ignore[attr-defined]
     content_type = content_type[0] if isinstance(content_type, list) else content_type
+    if content_type.startswith("application/fhir+json"):  # FHIR routes answer OperationOutcomes
+        outcome = response.json()  # type: ignore[attr-defined]
+        assert outcome["resourceType"] == "OperationOutcome", outcome
+        assert outcome["issue"] and outcome["issue"][0]["diagnostics"].strip(), outcome
+        return True
     assert content_type.startswith("application/problem+json"), content_type
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) >= PROBLEM_KEYS, body

@@ -1,7 +1,7 @@
 """indexes: the worklist's filter (a clinician's assignments by case and step)
 
 Revision ID: 0009_indexes
-Revises: 0003
+Revises: 0008_fhir
 Create Date: 2026-12-01 05:45:00
 
 The worklist and a clinician's case list look up step assignments by clinician, then by
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0009_indexes'
-down_revision = '0003'
+down_revision = '0008_fhir'
 branch_labels = None
 depends_on = None
 
