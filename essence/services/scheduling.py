@@ -7,6 +7,7 @@ and the family letter show the same plan. Kept bookings never move unless asked.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -15,10 +16,12 @@ from pydantic import BaseModel
 from essence.domain.access import Role, User, require_case_access, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
-from essence.domain.errors import InvalidInput
+from essence.domain.errors import InvalidInput, PlanCheckFailed
+from essence.domain.family import FamilyNeeds
 from essence.domain.states import CaseState, StepState
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.calendar_export import clinician_ics, family_ics, family_letter
+from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_planner import plan_clinic
 from essence.scheduling.clinic_problem import (
     Appointment,
@@ -27,6 +30,7 @@ from essence.scheduling.clinic_problem import (
     PlanningCase,
     PlanSettings,
 )
+from essence.scheduling.progress import ProgressCallback, Watch
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 
@@ -67,8 +71,14 @@ class PlanView(BaseModel):
     cases: list[dict[str, object]]
 
 
-def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> PlanningCase:
-    """The scheduler's view of an engine case: done steps, ready dates, bookings from today."""
+def planning_case(
+    case: Case,
+    stored: Iterable[Appointment],
+    today: date,
+    needs: FamilyNeeds | None = None,
+) -> PlanningCase:
+    """The scheduler's view of an engine case: done steps, ready dates, bookings from today,
+    and what the family needs (hard rules for the planner)."""
     completed = {k: s.completed_on for k, s in case.steps.items() if s.completed_on}
     for key, step in case.steps.items():
         if step.state is StepState.CANCELLED:
@@ -101,25 +111,38 @@ def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> Pla
         assigned=assigned,
         bookings=bookings,
         first_name=case.child_name.split()[0] if case.child_name else "",
+        needs=needs or FamilyNeeds(),
     )
+
+
+#: Seconds an interactive `essence schedule plan` searches by default.
+INTERACTIVE_BUDGET_S = 10.0
+#: Seconds the nightly re-plan (daily sweep) searches.
+NIGHTLY_BUDGET_S = 60.0
 
 
 def plan_schedule(
     ctx: ServiceContext,
     *,
     horizon_weeks: int = 10,
-    budget_s: float = 30.0,
+    budget_s: float = INTERACTIVE_BUDGET_S,
     move_bookings: bool = False,
     workers: int = 2,
     seed: int = 0,
     use_cpsat: bool = True,
     book: bool = True,
     deterministic: bool = False,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    grid_minutes: int = 15,
 ) -> PlanView:
     """Plan every open, consented case over the horizon and (by default) book the plan.
 
     With `deterministic` (and one worker) the same data gives the same plan on any machine:
     CP-SAT budgets count in deterministic time and LNS runs a fixed number of rounds.
+    `progress` receives live figures (elapsed, best objective, bound); setting `stop`
+    ends the search and books the best plan found so far. The independent checker runs
+    on the plan before anything is written: a plan with findings is never booked.
 
     Raises:
         InvalidInput: a horizon or budget that is not positive.
@@ -135,14 +158,21 @@ def plan_schedule(
         move_bookings=move_bookings,
         deterministic=deterministic,
         lns_rounds=DETERMINISTIC_LNS_ROUNDS if deterministic else 0,
+        grid_minutes=grid_minutes,
     )
+    watch = Watch(progress, stop)
 
     def body(uow: UnitOfWork, user: User) -> PlanView:
         require_role(user, "plan the schedule", Role.COORDINATOR)
         cases = [c for c in uow.cases.list(open_only=True) if c.state in PLANNABLE]
         stored = _by_case(uow.appointments.list(case_ids=[c.id for c in cases]))
-        inputs = [planning_case(c, stored.get(c.id, []), today) for c in cases]
-        plan = plan_clinic(inputs, uow.clinicians.list(), settings, use_cpsat=use_cpsat)
+        needs = uow.family_needs.for_cases([c.id for c in cases])
+        inputs = [planning_case(c, stored.get(c.id, []), today, needs.get(c.id)) for c in cases]
+        team = uow.clinicians.list()
+        plan = plan_clinic(inputs, team, settings, use_cpsat=use_cpsat, watch=watch)
+        findings = check_plan(plan, inputs, team)
+        if findings:
+            raise PlanCheckFailed(f"the plan breaks a rule, nothing was booked: {findings[0]}")
         if book:
             _book(ctx, uow, user, cases, stored, plan)
         return plan_view(plan, booked=book)
@@ -292,7 +322,8 @@ def family_documents(ctx: ServiceContext, case_id: str) -> tuple[str, str]:
         plan = booked_plan(found, {case_id: metrics}, local_date(ctx.clock()))
         first_name = case.child_name.split()[0] if case.child_name else ""
         audit_cases(ctx, uow, user, "schedule.letter", [case_id])
-        letter = family_letter(plan, case_id, team, first_name)
+        needs = uow.family_needs.get(case_id)
+        letter = family_letter(plan, case_id, team, first_name, needs.taken_into_account())
         return letter, family_ics(plan, case_id, team, stamp=ctx.clock())
 
     return run_use_case(ctx, "schedule.letter", body, case_id=case_id)
