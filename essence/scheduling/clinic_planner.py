@@ -79,7 +79,8 @@ def plan_clinic(
     instance = build_instance(cases, clinicians, stage_one)
     greedy, not_placed = greedy_schedule(instance)
     greedy_value = evaluate(instance, greedy)
-    watch.report(objective=float(greedy_value), bound=float(lower_bound(instance, greedy).total))
+    live_bound = lower_bound(instance, greedy).total if watch.on_progress else None
+    watch.report(objective=float(greedy_value), bound=live_bound)
     has_free = any(not t.fixed for t in instance.tasks if t.index in greedy)
     if use_cpsat and has_free and not watch.stopped:
         assignment, report, method = solve_day_level(instance, greedy, watch)
