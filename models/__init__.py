@@ -1,7 +1,7 @@
 """SQLModel tables of essence (XRecord) and the metadata Alembic migrates."""
 
 from models.audit import AuditRecord
-from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
 from models.family import CaseFamilyNeedsRecord
 from models.pathway import PathwayTemplateRecord
 from models.schedule import AppointmentRecord
@@ -14,6 +14,7 @@ __all__ = [
     "CaseFamilyNeedsRecord",
     "CaseRecord",
     "ClinicianRecord",
+    "GuardianConsentRecord",
     "PathwayTemplateRecord",
     "StepAssignmentRecord",
     "StepRecord",

@@ -31,6 +31,10 @@ def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
         ("median days to first visit", _fmt(cohort.median_days_to_first_visit, " d")),
         ("mean family visit days", _fmt(cohort.mean_visit_days)),
         ("open cases at risk > 90 d / > 140 d", f"{cohort.at_risk_90} / {cohort.at_risk_140}"),
+        (
+            "missed appointments (no-shows)",
+            "<5" if cohort.no_shows is None else str(cohort.no_shows),
+        ),
     ]
 
 
@@ -70,11 +74,12 @@ def render_report(report: ReportView) -> None:
             whole={"case": 12, "referred": 10},
         )
         for line in report.cases:
-            lead = (
-                f"{line.lead_time_days} d"
-                if line.lead_time_days is not None
-                else f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
-            )
+            if line.lead_time_days is not None:
+                lead = f"{line.lead_time_days} d"
+            elif line.projected_lead_time_days is None:
+                lead = "withdrawn" if line.state == "withdrawn" else "—"
+            else:
+                lead = f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
             lines.add_row(
                 line.case_id,
                 line.municipality,
@@ -89,11 +94,18 @@ def render_report(report: ReportView) -> None:
 
 def render_sweep(sweep: SweepView) -> None:
     """Overdue steps and cases at risk."""
+    from essence.cli.common import plural
+
     console.print(
-        f"sweep {sweep.as_of}: {sweep.open_cases} open cases, "
-        f"{sweep.waiting_steps_completed} waiting steps completed"
+        f"sweep {sweep.as_of}: {plural(sweep.open_cases, 'open case')}, "
+        f"{plural(sweep.waiting_steps_completed, 'waiting step')} completed"
     )
-    table = Table(title=f"{len(sweep.overdue_steps)} overdue steps")
+    if sweep.needs_review:
+        console.print(
+            "[magenta]needs review:[/] "
+            + ", ".join(f"{r.case_id} {r.step_key}" for r in sweep.needs_review)
+        )
+    table = Table(title=plural(len(sweep.overdue_steps), "overdue step"))
     for column in ("case", "step", "state", "who", "expected by", "days over"):
         table.add_column(column)
     for o in sweep.overdue_steps:

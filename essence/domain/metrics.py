@@ -33,6 +33,7 @@ class CaseMetrics:
         visit_days: Distinct days the family had to come.
         minutes_by_profession: Staff minutes of completed steps per profession.
         at_risk_90 / at_risk_140: Open case projected past 90 / 140 days.
+        no_shows: Appointments the family missed (recorded with `step no-show`).
     """
 
     case_id: str
@@ -52,6 +53,7 @@ class CaseMetrics:
     minutes_by_profession: dict[str, int] = field(default_factory=dict)
     at_risk_90: bool = False
     at_risk_140: bool = False
+    no_shows: int = 0
 
 
 def project_finish_dates(case: Case, today: date) -> dict[str, date]:
@@ -113,6 +115,7 @@ def case_metrics(case: Case, today: date) -> CaseMetrics:
         minutes_by_profession=_minutes_by_profession(case),
         at_risk_90=open_case and projected_lead is not None and projected_lead > GUARANTEE_DAYS,
         at_risk_140=open_case and projected_lead is not None and projected_lead > BASELINE_DAYS,
+        no_shows=sum(step.no_shows for step in case.steps.values()),
     )
 
 
@@ -160,6 +163,7 @@ class CohortMetrics:
         mean_visit_days: Mean distinct days the family had to come (finished cases).
         minutes_by_profession: Total staff minutes of completed steps per profession.
         at_risk_90 / at_risk_140: Open cases projected past 90 / 140 days.
+        no_shows: Appointments families missed (None when suppressed).
     """
 
     cases: int
@@ -176,6 +180,7 @@ class CohortMetrics:
     at_risk_90: int
     at_risk_140: int
     suppressed: bool = False
+    no_shows: int | None = 0
 
 
 def cohort_metrics(metrics: list[CaseMetrics]) -> CohortMetrics:
@@ -208,6 +213,7 @@ def cohort_metrics(metrics: list[CaseMetrics]) -> CohortMetrics:
         minutes_by_profession=dict(sorted(minutes.items())),
         at_risk_90=sum(m.at_risk_90 for m in metrics),
         at_risk_140=sum(m.at_risk_140 for m in metrics),
+        no_shows=sum(m.no_shows for m in metrics),
     )
 
 
@@ -232,6 +238,7 @@ def suppressed(cohort: CohortMetrics) -> CohortMetrics:
         at_risk_90=0,
         at_risk_140=0,
         suppressed=True,
+        no_shows=None,
     )
     return hidden
 

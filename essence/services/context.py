@@ -27,6 +27,8 @@ from essence.services.ports import AuditEvent, UnitOfWork
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
 SYSTEM_USER = User("system", Role.ADMIN)
+#: The named login the Prefect flows (daily sweep, re-plan) act as; audited under this id.
+FLOWS_USER = "system-flows"
 
 
 def new_case_id() -> str:

@@ -52,7 +52,9 @@ class ReferralIn(BaseModel):
     referring_unit: str = Field(max_length=120)
     referral_date: date
     guardians: int = Field(default=2, description="Guardians with custody (1 or 2)")
-    consenting: int = Field(default=2, description="How many of them consented")
+    consenting: int = Field(
+        default=0, description="How many of them consented already (none unless given)"
+    )
     pathway: str = Field(default=cases.DEFAULT_PATHWAY, max_length=60)
     team_travels: bool = False
 

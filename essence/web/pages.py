@@ -200,7 +200,7 @@ def dashboard(
 def new_case_form(request: Request, session: SignedIn) -> HTMLResponse:
     """The form to open a case from a referral."""
     values = {"referral_date": web_state(request).today().isoformat(), "guardians": "2"}
-    values["consenting"] = "2"
+    values["consenting"] = "0"
     return render(request, "case_new.html", session, **_form_context(values, None))
 
 
@@ -214,7 +214,7 @@ def open_case(
     referring_unit: Annotated[str, Form(max_length=120)] = "",
     referral_date: Annotated[str, Form(max_length=20)] = "",
     guardians: Annotated[str, Form(max_length=3)] = "2",
-    consenting: Annotated[str, Form(max_length=3)] = "2",
+    consenting: Annotated[str, Form(max_length=3)] = "0",
     team_travels: Annotated[bool, Form()] = False,
 ) -> Response:
     """Open the case (the service validates, as in the CLI) or show field-level messages."""
