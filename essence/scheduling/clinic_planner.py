@@ -21,7 +21,7 @@ from essence.scheduling.clinic_check import Finding, check_plan
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
 from essence.scheduling.clinic_instance import Instance, build_instance
-from essence.scheduling.clinic_objective import evaluate, moved
+from essence.scheduling.clinic_objective import evaluate, evaluate_parts, moved
 from essence.scheduling.clinic_problem import (
     Appointment,
     Booking,
@@ -200,6 +200,7 @@ def _plan_of(
         settings=instance.settings,
         bound_parts=parts,
         cpsat_bound=report.best_bound,
+        objective_parts=evaluate_parts(instance, assignment),
     )
 
 
