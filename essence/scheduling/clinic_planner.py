@@ -81,6 +81,11 @@ def plan_clinic(
     greedy_value = evaluate(instance, greedy)
     live_bound = lower_bound(instance, greedy).total if watch.on_progress else None
     watch.report(objective=float(greedy_value), bound=live_bound)
+    if not settings.deterministic:  # the time spent so far comes out of stage 1's budget
+        spent = time.perf_counter() - started
+        instance.settings = dataclasses.replace(
+            stage_one, budget_s=max(0.2, stage_one.budget_s - spent)
+        )
     has_free = any(not t.fixed for t in instance.tasks if t.index in greedy)
     if use_cpsat and has_free and not watch.stopped:
         assignment, report, method = solve_day_level(instance, greedy, watch)
