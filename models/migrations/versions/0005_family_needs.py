@@ -42,6 +42,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('clinician', schema=None) as batch_op:
-        batch_op.drop_column('hours')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite >= 3.35 drops a column in place; a batch copy would drop the table that
+        # other tables' foreign keys point at.
+        op.execute('ALTER TABLE clinician DROP COLUMN hours')
+    else:
+        op.drop_column('clinician', 'hours')
     op.drop_table('case_family_needs')
