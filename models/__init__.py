@@ -2,6 +2,7 @@
 
 from models.audit import AuditRecord
 from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
+from models.family import CaseFamilyNeedsRecord
 from models.pathway import PathwayTemplateRecord
 from models.referral import ReferralOriginRecord
 from models.schedule import AppointmentRecord
@@ -12,6 +13,7 @@ __all__ = [
     "AbsenceRecord",
     "AppointmentRecord",
     "AuditRecord",
+    "CaseFamilyNeedsRecord",
     "CaseRecord",
     "ClinicianRecord",
     "GuardianConsentRecord",

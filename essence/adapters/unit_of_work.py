@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from essence.adapters.appointments import SqlAppointmentRepository
 from essence.adapters.database import describe_url
+from essence.adapters.family_needs import SqlFamilyNeedsRepository
 from essence.adapters.referral_origins import SqlReferralOriginRepository
 from essence.adapters.repositories import (
     SqlAuditLog,
@@ -36,6 +37,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.audit = SqlAuditLog(self.session)
         self.appointments = SqlAppointmentRepository(self.session)
         self.referral_origins = SqlReferralOriginRepository(self.session)
+        self.family_needs = SqlFamilyNeedsRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:

@@ -39,6 +39,10 @@ def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
             "open cases at risk > 90 d / > 140 d",
             f"{_count(cohort.at_risk_90)} / {_count(cohort.at_risk_140)}",
         ),
+        (
+            "missed appointments (no-shows)",
+            _count(cohort.no_shows),
+        ),
     ]
 
 
@@ -78,11 +82,12 @@ def render_report(report: ReportView) -> None:
             whole={"case": 12, "referred": 10},
         )
         for line in report.cases:
-            lead = (
-                f"{line.lead_time_days} d"
-                if line.lead_time_days is not None
-                else f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
-            )
+            if line.lead_time_days is not None:
+                lead = f"{line.lead_time_days} d"
+            elif line.projected_lead_time_days is None:
+                lead = "withdrawn" if line.state == "withdrawn" else "—"
+            else:
+                lead = f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
             lines.add_row(
                 line.case_id,
                 line.municipality,

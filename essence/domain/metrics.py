@@ -33,6 +33,7 @@ class CaseMetrics:
         visit_days: Distinct days the family had to come.
         minutes_by_profession: Staff minutes of completed steps per profession.
         at_risk_90 / at_risk_140: Open case projected past 90 / 140 days.
+        no_shows: Appointments the family missed (recorded with `step no-show`).
     """
 
     case_id: str
@@ -52,6 +53,7 @@ class CaseMetrics:
     minutes_by_profession: dict[str, int] = field(default_factory=dict)
     at_risk_90: bool = False
     at_risk_140: bool = False
+    no_shows: int = 0
 
 
 def project_finish_dates(case: Case, today: date) -> dict[str, date]:
@@ -113,6 +115,7 @@ def case_metrics(case: Case, today: date) -> CaseMetrics:
         minutes_by_profession=_minutes_by_profession(case),
         at_risk_90=open_case and projected_lead is not None and projected_lead > GUARANTEE_DAYS,
         at_risk_140=open_case and projected_lead is not None and projected_lead > BASELINE_DAYS,
+        no_shows=sum(step.no_shows for step in case.steps.values()),
     )
 
 
@@ -163,6 +166,7 @@ class CohortMetrics:
         mean_visit_days: Mean distinct days the family had to come (finished cases).
         minutes_by_profession: Total staff minutes of completed steps per profession.
         at_risk_90 / at_risk_140: Open cases projected past 90 / 140 days.
+        no_shows: Appointments families missed (None when suppressed).
     """
 
     cases: int | None
@@ -179,6 +183,7 @@ class CohortMetrics:
     at_risk_90: int | None
     at_risk_140: int | None
     suppressed: bool = False
+    no_shows: int | None = 0
 
 
 def cohort_metrics(metrics: list[CaseMetrics]) -> CohortMetrics:
@@ -211,6 +216,7 @@ def cohort_metrics(metrics: list[CaseMetrics]) -> CohortMetrics:
         minutes_by_profession=dict(sorted(minutes.items())),
         at_risk_90=sum(m.at_risk_90 for m in metrics),
         at_risk_140=sum(m.at_risk_140 for m in metrics),
+        no_shows=sum(m.no_shows for m in metrics),
     )
 
 
@@ -289,6 +295,7 @@ def _hidden(cohort: CohortMetrics) -> CohortMetrics:
         at_risk_90=None,
         at_risk_140=None,
         suppressed=True,
+        no_shows=None,
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from essence.domain.access import User
 from essence.domain.case import Case
+from essence.domain.family import FamilyNeeds
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.team import Absence, Clinician
 
@@ -217,6 +218,22 @@ class AppointmentRepository(ABC):
         how many were cancelled."""
 
 
+class FamilyNeedsRepository(ABC):
+    """What each family needs from the plan (no row: nothing asked for)."""
+
+    @abstractmethod
+    def get(self, case_id: str) -> FamilyNeeds:
+        """The needs of one case (empty `FamilyNeeds` when none are stored)."""
+
+    @abstractmethod
+    def for_cases(self, case_ids: Iterable[str]) -> dict[str, FamilyNeeds]:
+        """The stored needs of several cases, by case id (cases without needs are absent)."""
+
+    @abstractmethod
+    def put(self, case_id: str, needs: FamilyNeeds) -> None:
+        """Store the needs of a case (empty needs remove the row)."""
+
+
 @dataclass(frozen=True)
 class ReferralOrigin:
     """Where an imported referral came from: the region's ServiceRequest and the guardians.
@@ -269,6 +286,7 @@ class UnitOfWork(ABC):
     audit: AuditLog
     appointments: AppointmentRepository
     referral_origins: ReferralOriginRepository
+    family_needs: FamilyNeedsRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from essence.domain.access import Role, User, require_case_access, require_role, require_step_access
-from essence.domain.calendar import local_date
+from essence.domain.calendar import STOCKHOLM, local_date
 from essence.domain.case import Case
 from essence.domain.errors import IllegalTransition, InvalidInput
 from essence.domain.states import StepState
@@ -68,7 +68,14 @@ def _with_time(view: WorkItemView, appointment: Appointment | None) -> WorkItemV
     """The worklist line with its booked clock times (None when not booked)."""
     if appointment is None:
         return view
-    return view.model_copy(update={"starts_at": appointment.start, "ends_at": appointment.end})
+    starts_at = appointment.start.astimezone(STOCKHOLM)
+    return view.model_copy(
+        update={
+            "starts_at": starts_at,
+            "ends_at": appointment.end.astimezone(STOCKHOLM),
+            "planned_start": f"{starts_at:%H:%M}",
+        }
+    )
 
 
 def _change_step(

@@ -97,6 +97,7 @@ class WorkItemView(BaseModel):
     joint_with: list[str]
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    planned_start: str | None = None
 
 
 class ClinicianView(BaseModel):

@@ -1,7 +1,7 @@
 """web sessions: signed-in sessions, each login's language, and background runs
 
 Revision ID: 0006_web_sessions
-Revises: 0004_lifecycle
+Revises: 0005_family_needs
 Create Date: 2026-12-01 05:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import models.types
 
 
 revision = '0006_web_sessions'
-down_revision = '0004_lifecycle'
+down_revision = '0005_family_needs'
 branch_labels = None
 depends_on = None
 
