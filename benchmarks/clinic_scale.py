@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -139,13 +140,26 @@ def main() -> None:
         f"greedy list scheduler: {greedy_s * 1000:.0f} ms (whole greedy plan with clock times "
         f"{greedy_plan_s:.2f} s), objective {greedy.greedy_objective}"
     )
+    load_before = os.getloadavg()[0]
     plan, plan_s = timed(plan_clinic, cases, team, settings)
     full = report_dict(plan, plan_s)
-    full["rule_findings"] = check_plan(plan, cases, team)
+    full["rule_findings"] = [str(f) for f in check_plan(plan, cases, team)]
+    full["bound_parts"] = plan.bound_parts.to_dict() if plan.bound_parts else None
+    full["cpsat_bound"] = plan.cpsat_bound
+    full["not_scheduled_yet"] = len(plan.unscheduled)
+    full["feedback_planned"] = sum(1 for m in plan.cases.values() if m.feedback_date)
+    full["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(
         f"full plan: {plan_s:.1f} s wall ({plan.method}, {plan.report.status}), objective "
-        f"{plan.report.objective:.0f} vs greedy {plan.greedy_objective}, bound "
-        f"{plan.report.best_bound}, gap {full['gap']}"
+        f"{plan.report.objective:.0f} points vs greedy {plan.greedy_objective}; lower bound "
+        f"{plan.report.best_bound:.0f} (ours {plan.bound_parts.total}, CP-SAT's "
+        f"{plan.cpsat_bound}), gap {full['gap']:.1%}"
+    )
+    print(f"  bound by parts (points): {plan.bound_parts.to_dict()}")
+    print(
+        f"  {full['feedback_planned']}/{len(cases)} feedback meetings planned, "
+        f"{len(plan.unscheduled)} steps not scheduled yet; 1-min load average "
+        f"{load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(f"independent check of the plan: {len(full['rule_findings'])} rule findings")
 

@@ -47,6 +47,7 @@ def describe(summary: BenchmarkSummary, workload: str) -> str:
     largest = summary.max_deviation_pct
     return (
         f"{workload}: {summary.optimal}/{summary.instances} optimal, "
+        f"{summary.infeasible} infeasible (failures), "
         f"mean deviation {mean if mean is not None else float('nan'):.3f} %, "
         f"max deviation {largest if largest is not None else float('nan'):.2f} %, "
         f"total {summary.total_seconds:.1f} s ({summary.mean_seconds * 1000:.0f} ms/instance)"

@@ -2,6 +2,7 @@
 
 from models.audit import AuditRecord
 from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
+from models.family import CaseFamilyNeedsRecord
 from models.pathway import PathwayTemplateRecord
 from models.schedule import AppointmentRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
@@ -10,6 +11,7 @@ __all__ = [
     "AbsenceRecord",
     "AppointmentRecord",
     "AuditRecord",
+    "CaseFamilyNeedsRecord",
     "CaseRecord",
     "ClinicianRecord",
     "GuardianConsentRecord",

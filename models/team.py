@@ -10,7 +10,8 @@ from models.types import AwareDateTime
 
 
 class ClinicianRecord(SQLModel, table=True):
-    """A clinician; the roster is seven comma-separated weekday minute values."""
+    """A clinician; the roster is seven comma-separated weekday minute values, `hours` the
+    working hours and lunch (`Roster.describe_hours()`, "" for 08:00-17:00, lunch 12:00+30)."""
 
     __tablename__ = "clinician"
 
@@ -20,6 +21,7 @@ class ClinicianRecord(SQLModel, table=True):
     organisation: str = Field(max_length=40)
     base: str = Field(max_length=40)
     roster: str = Field(max_length=80)
+    hours: str = Field(default="", max_length=200)
     daily_cap_minutes: int = 360
     active: bool = True
 

@@ -131,6 +131,21 @@ class SqlAppointmentRepository(AppointmentRepository):
         self.session.flush()
         return len(rows)
 
+    def start_times(self, case_ids: Iterable[str]) -> dict[tuple[str, str], datetime]:
+        wanted = list(case_ids)
+        found: dict[tuple[str, str], datetime] = {}
+        for start in range(0, len(wanted), _ID_CHUNK):
+            chunk = wanted[start : start + _ID_CHUNK]
+            query = select(
+                AppointmentRecord.case_id, AppointmentRecord.step_key, AppointmentRecord.start
+            ).where(
+                col(AppointmentRecord.case_id).in_(chunk),
+                col(AppointmentRecord.status) == BOOKED,
+            )
+            for case_id, step_key, begins in self.session.exec(query):
+                found[(case_id, step_key)] = begins.astimezone(STOCKHOLM)
+        return found
+
 
 def _clinicians(row: AppointmentRecord) -> list[str]:
     return [c for c in row.clinician_ids.split(",") if c]

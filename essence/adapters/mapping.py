@@ -136,7 +136,9 @@ def clinician_from_record(record: ClinicianRecord, absences: list[AbsenceRecord]
         profession=Profession(record.profession),
         organisation=Organisation(record.organisation),
         base=record.base,
-        roster=Roster(tuple(int(x) for x in record.roster.split(","))),
+        roster=Roster.with_hours_text(
+            tuple(int(x) for x in record.roster.split(",")), record.hours or ""
+        ),
         absences=[Absence(a.first_day, a.last_day, a.reason) for a in absences],
         daily_cap_minutes=record.daily_cap_minutes,
         active=record.active,
@@ -152,6 +154,12 @@ def clinician_record(clinician: Clinician) -> ClinicianRecord:
         organisation=clinician.organisation.value,
         base=clinician.base,
         roster=",".join(str(m) for m in clinician.roster.minutes_by_weekday),
+        hours=_hours_text(clinician.roster),
         daily_cap_minutes=clinician.daily_cap_minutes,
         active=clinician.active,
     )
+
+
+def _hours_text(roster: Roster) -> str:
+    """Stored working hours: "" for the defaults, else `describe_hours()`."""
+    return "" if roster.describe_hours() == Roster().describe_hours() else roster.describe_hours()

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from essence.adapters.appointments import SqlAppointmentRepository
 from essence.adapters.database import describe_url
+from essence.adapters.family_needs import SqlFamilyNeedsRepository
 from essence.adapters.repositories import (
     SqlAuditLog,
     SqlCaseRepository,
@@ -34,6 +35,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUserRepository(self.session)
         self.audit = SqlAuditLog(self.session)
         self.appointments = SqlAppointmentRepository(self.session)
+        self.family_needs = SqlFamilyNeedsRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, schedule, simulate, steps, team, web
+from essence.cli import bench, cases, family, pathway, schedule, simulate, steps, team, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+family.register(cases.app)
 app.add_typer(cases.app, name="case")
 app.add_typer(steps.app, name="step")
 app.add_typer(pathway.app, name="pathway")

@@ -122,7 +122,8 @@ def _summary_cells(summary: BenchmarkSummary) -> list[str]:
     return [
         summary.method,
         str(summary.instances),
-        f"{summary.optimal}/{summary.instances}",
+        f"{summary.optimal}/{summary.instances}"
+        + (f" ({summary.infeasible} infeasible)" if summary.infeasible else ""),
         _pct(summary.mean_deviation_pct),
         _pct(summary.max_deviation_pct),
         f"{summary.total_seconds:.1f}",

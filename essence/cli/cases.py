@@ -34,9 +34,22 @@ def open_case(
         list[str] | None,
         typer.Option(help="PROFESSION=CLINICIAN, e.g. psychologist=psy-2 (repeatable)."),
     ] = None,
+    blocked_weekdays: Annotated[
+        str | None, typer.Option(help="Weekdays the family cannot come, e.g. fri.")
+    ] = None,
+    blocked_dates: Annotated[
+        str | None, typer.Option(help="Dates the family cannot come, YYYY-MM-DD,...")
+    ] = None,
+    interpreter: Annotated[str | None, typer.Option(help="Interpreter language.")] = None,
+    interpreter_minutes: Annotated[
+        int | None, typer.Option(help="Extra minutes per family step (default 30).")
+    ] = None,
+    preferred_site: Annotated[str | None, typer.Option(help="Preferred clinic site.")] = None,
+    video: Annotated[bool, typer.Option(help="Hold steps that allow video by video.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Open a case from a referral; steps get assigned, and with consent the first are ready."""
+    from essence.cli.family import needs_from_options
     from essence.services.cases import Referral
     from essence.services.cases import open_case as open_service
 
@@ -55,6 +68,9 @@ def open_case(
         pathway=pathway,
         team_travels=team_travels,
         assign=explicit,
+        needs=needs_from_options(
+            blocked_weekdays, blocked_dates, interpreter, interpreter_minutes, preferred_site, video
+        ),
     )
     view = open_service(service_context(), referral)
     from essence.cli.render_cases import render_case

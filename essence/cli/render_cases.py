@@ -125,7 +125,7 @@ def render_worklist(items: list[WorkItemView]) -> None:
             item.title,
             f"[{style}]{item.state}[/]",
             str(item.ready_on or ""),
-            str(item.planned_on or ""),
+            f"{item.planned_on or ''} {item.planned_start or ''}".strip(),
             str(item.minutes),
             ", ".join(item.joint_with),
         )

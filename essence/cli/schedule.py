@@ -21,7 +21,7 @@ def plan(
     horizon_weeks: Annotated[
         int, typer.Option("--horizon-weeks", help="Rolling horizon in weeks (> 0).")
     ] = 10,
-    budget_s: BudgetOption = 30.0,
+    budget_s: BudgetOption = 10.0,
     move_bookings: Annotated[
         bool, typer.Option(help="Allow moving booked appointments (each move costs).")
     ] = False,
@@ -29,22 +29,34 @@ def plan(
     dry_run: Annotated[bool, typer.Option(help="Plan without booking anything.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="CP-SAT worker threads.")] = 2,
     seed: Annotated[int, typer.Option(help="CP-SAT random seed.")] = 0,
+    grid_minutes: Annotated[
+        int, typer.Option("--grid-minutes", help="Appointments start on this grid (minutes).")
+    ] = 15,
     as_json: JsonOption = False,
 ) -> None:
-    """Plan every open case over the horizon and book it (kept bookings do not move)."""
+    """Plan every open case over the horizon and book it (kept bookings do not move).
+
+    A live line shows elapsed time, best objective, bound and gap; Ctrl-C stops the
+    search and books the best plan found so far. Nothing that breaks a rule is booked.
+    """
+    from essence.cli.plan_progress import live_progress
     from essence.cli.render_schedule import render_plan
     from essence.services.scheduling import plan_schedule
 
-    view = plan_schedule(
-        service_context(),
-        horizon_weeks=horizon_weeks,
-        budget_s=budget_s,
-        move_bookings=move_bookings,
-        workers=workers,
-        seed=seed,
-        use_cpsat=not greedy,
-        book=not dry_run,
-    )
+    with live_progress(enabled=not as_json) as (progress, stop):
+        view = plan_schedule(
+            service_context(),
+            horizon_weeks=horizon_weeks,
+            budget_s=budget_s,
+            move_bookings=move_bookings,
+            workers=workers,
+            seed=seed,
+            use_cpsat=not greedy,
+            book=not dry_run,
+            progress=progress,
+            stop=stop,
+            grid_minutes=grid_minutes,
+        )
     emit(view, as_json, render_plan)
 
 

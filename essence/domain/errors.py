@@ -112,3 +112,12 @@ class InfrastructureError(EssenceError):
     """The environment failed (database unreachable, not initialised); exit code 1."""
 
     exit_code = 1
+
+
+class PlanCheckFailed(EssenceError):
+    """A plan breaks a scheduling rule the planner could not repair; nothing is booked.
+
+    Exit code 1: it is a defect of the planner, not of the user's input.
+    """
+
+    exit_code = 1

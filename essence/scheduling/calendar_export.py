@@ -115,6 +115,7 @@ def family_letter(
     case_id: str,
     clinicians: Mapping[str, Clinician],
     first_name: str = "",
+    taken_into_account: Iterable[str] = (),
 ) -> str:
     """A plain-text letter to the family: dates, times, places and who they will meet.
 
@@ -123,6 +124,8 @@ def family_letter(
         case_id: The case (shown as reference, never a personnummer).
         clinicians: The team, to name who the family meets.
         first_name: The child's first name (optional; only ever used here).
+        taken_into_account: Sentences on what the family asked for and the plan honours
+            (`FamilyNeeds.taken_into_account()`).
     """
     appointments = _family_appointments(plan, case_id)
     child = first_name.strip() or "your child"
@@ -141,6 +144,11 @@ def family_letter(
                 f"  {appointment.start:%H:%M}-{appointment.end:%H:%M}  {appointment.title}"
             )
             lines.append(f"      Place: {appointment.place.describe()}. You meet: {who}.")
+        lines.append("")
+    needs = list(taken_into_account)
+    if needs:
+        lines.append("We have taken into account what you told us:")
+        lines += [f"  - {line}" for line in needs]
         lines.append("")
     metrics = plan.cases.get(case_id)
     if metrics is not None and metrics.feedback_date is not None:

@@ -24,6 +24,7 @@ from essence.scheduling.clinic_greedy import (
 )
 from essence.scheduling.clinic_instance import Instance, Task
 from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
+from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, SolverSettings, relative_gap
 
 Var = cp_model.IntVar
@@ -218,9 +219,10 @@ def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
         minutes = sum(task.staff_minutes * var for task, var in items)
         model.add(minutes <= max(0, instance.capacity[clinician_id][day] - fixed_minutes))
         trips = _trip_vars(cm, clinician_id, day, items)
-        travel = sum(instance.trip_minutes(clinician_id, m) * v for m, v in trips.items())
-        spare = instance.settings.workday_minutes - fixed_minutes
-        model.add(minutes + travel <= max(0, spare - cm.fixed_load.travel_minutes[key]))
+        travel = sum(instance.trip_block_minutes(clinician_id, m) * v for m, v in trips.items())
+        slots = sum(instance.slot_minutes(task) * var for task, var in items)
+        spare = instance.span[clinician_id][day] - cm.fixed_load.slot[key]
+        model.add(slots + travel <= max(0, spare - cm.fixed_load.travel_minutes[key]))
         if trips:
             model.add_at_most_one(trips.values())
             for task, var in items:
@@ -268,10 +270,10 @@ def add_family_day_limits(cm: ClinicModel) -> None:
         if task.family_minutes:
             for day in cm.windows[task.index]:
                 by_day[(task.case_id, day)].append((task, cm.y[(task.index, day)]))
-    limit = cm.instance.settings.family_max_minutes
     weight = cm.instance.settings.weights.visit_day
     for (case_id, day), items in by_day.items():
         _one_place_per_visit(cm, case_id, day, items)
+        limit = cm.instance.family_limit(case_id)
         spare = max(0, limit - cm.fixed_load.family_minutes[(case_id, day)])
         minutes = sum(t.family_minutes * v for t, v in items)
         if day in cm.fixed_load.family_days[case_id]:
@@ -434,7 +436,9 @@ def extract(cm: ClinicModel, report: SolveReport) -> Assignment:
     return assignment
 
 
-def solve_day_level(instance: Instance, greedy: Assignment) -> tuple[Assignment, SolveReport, str]:
+def solve_day_level(
+    instance: Instance, greedy: Assignment, watch: Watch | None = None
+) -> tuple[Assignment, SolveReport, str]:
     """Improve the greedy assignment with CP-SAT (and LNS for big plans) within the budget.
 
     Returns:
@@ -451,13 +455,16 @@ def solve_day_level(instance: Instance, greedy: Assignment) -> tuple[Assignment,
     left = settings.budget_s - (time.perf_counter() - started)
     # A big model first gets enough time for presolve and the hint (it gives the bound).
     first_budget = min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s) if big else left
-    report = solve(cm.model, _solver_settings(instance, first_budget))
+    watch = watch or Watch()
+    watch.report(stage="cpsat")
+    report = solve(cm.model, _solver_settings(instance, first_budget), watch)
     best = extract(cm, report) if report.has_solution else greedy
-    if not big:
+    if not big or watch.stopped:
         return (best, report, "cpsat") if report.has_solution else (greedy, report, "greedy")
     if report.status == "OPTIMAL":
         return best, report, "cpsat"
-    best = improve_with_lns(instance, best, started + settings.budget_s)
+    watch.report(stage="lns")
+    best = improve_with_lns(instance, best, started + settings.budget_s, watch)
     objective = float(evaluate(instance, best))
     bound = report.best_bound
     gap = relative_gap(objective, bound) if bound is not None else None
@@ -475,11 +482,18 @@ def _solver_settings(instance: Instance, budget_s: float) -> SolverSettings:
     )
 
 
-def solve(model: cp_model.CpModel, settings: SolverSettings) -> SolveReport:
+def solve(
+    model: cp_model.CpModel,
+    settings: SolverSettings,
+    watch: Watch | None = None,
+    report: bool = True,
+) -> SolveReport:
     """Solve with the shared settings plus the clinic model's own parameters.
 
     Symmetry detection is off (it can cut off the greedy hint, losing the warm start) and
-    presolve runs one pass without probing (seconds saved on clinic-scale models).
+    presolve runs one pass without probing (seconds saved on clinic-scale models). With a
+    watch, solutions and the bound are reported (unless `report` is False) and a stop
+    request ends the search with the best solution so far.
     """
     solver = cp_model.CpSolver()
     settings.apply(solver)
@@ -487,7 +501,11 @@ def solve(model: cp_model.CpModel, settings: SolverSettings) -> SolveReport:
     solver.parameters.max_presolve_iterations = 1
     solver.parameters.cp_model_probing_level = 0
     started = time.perf_counter()
-    code = solver.solve(model)
+    if watch is None:
+        code = solver.solve(model)
+    else:
+        with watch.attached(solver, report) as callback:
+            code = solver.solve(model, callback)
     wall = time.perf_counter() - started
     status = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -497,7 +515,9 @@ def solve(model: cp_model.CpModel, settings: SolverSettings) -> SolveReport:
     return SolveReport(status, objective, bound, gap, wall, solver)
 
 
-def improve_with_lns(instance: Instance, assignment: Assignment, deadline: float) -> Assignment:
+def improve_with_lns(
+    instance: Instance, assignment: Assignment, deadline: float, watch: Watch | None = None
+) -> Assignment:
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
     Each round builds a small model of the chosen cases only (the rest is fixed load).
@@ -512,17 +532,21 @@ def improve_with_lns(instance: Instance, assignment: Assignment, deadline: float
     best, best_value = assignment, evaluate(instance, assignment)
     rounds = 0
     deterministic = instance.settings.deterministic and instance.settings.lns_rounds > 0
+    watch = watch or Watch()
     while size and (deterministic or time.perf_counter() < deadline - 0.1):
+        if watch.stopped:
+            break
         rounds += 1
         if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
             break
         chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 2 == 0)
-        candidate = _lns_round(instance, best, chosen, deadline)
+        candidate = _lns_round(instance, best, chosen, deadline, watch)
         if candidate is None:
             continue
         value = evaluate(instance, candidate)
         if value < best_value:
             best, best_value = candidate, value
+            watch.report(objective=float(value))
     return best
 
 
@@ -564,6 +588,7 @@ def _lns_round(
     assignment: Assignment,
     chosen: set[str],
     deadline: float,
+    watch: Watch,
 ) -> Assignment | None:
     """One LNS round; prerequisites only link steps of one case, so fixing whole cases
     keeps every precedence intact."""
@@ -581,7 +606,7 @@ def _lns_round(
     if budget <= 0.05:
         return None
     sub_model = build_model(sub, assignment, full_window=False)
-    report = solve(sub_model.model, _solver_settings(instance, budget))
+    report = solve(sub_model.model, _solver_settings(instance, budget), watch, report=False)
     if not report.has_solution:
         return None
     return extract(sub_model, report)

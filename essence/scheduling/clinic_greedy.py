@@ -33,6 +33,7 @@ class DayLoad:
         family_days: Days each case's family comes.
         family_place: Where the family meets the team in person per (case, day).
         used: Clinicians already seeing a case, per (case, profession).
+        slot: Minutes on the clock grid per (clinician, day) (see `Instance.slot_minutes`).
     """
 
     minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -43,15 +44,17 @@ class DayLoad:
     family_days: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     family_place: dict[tuple[str, int], str] = field(default_factory=dict)
     used: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    slot: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, instance: Instance, task: Task, day: int, clinician_ids: tuple[str, ...]) -> None:
         """Record a task placed on `day` with `clinician_ids`."""
         for profession, clinician_id in zip(task.step.professions, clinician_ids, strict=True):
             key = (clinician_id, day)
             self.minutes[key] += task.staff_minutes
+            self.slot[key] += instance.slot_minutes(task)
             if instance.needs_trip(task, clinician_id) and key not in self.trip:
                 self.trip[key] = task.destination or ""
-                self.travel_minutes[key] = instance.trip_minutes(clinician_id, self.trip[key])
+                self.travel_minutes[key] = instance.trip_block_minutes(clinician_id, self.trip[key])
             if instance.at_base_in_person(task, clinician_id):
                 self.base_in_person[key] += 1
             if clinician_id not in self.used[(task.case_id, profession)]:
@@ -78,11 +81,12 @@ def clinician_fits(
         if key not in load.trip:
             if load.base_in_person[key] > 0:
                 return False
-            extra_travel = instance.trip_minutes(clinician_id, task.destination or "")
+            extra_travel = instance.trip_block_minutes(clinician_id, task.destination or "")
     elif instance.at_base_in_person(task, clinician_id) and key in load.trip:
         return False
-    used = load.minutes[key] + task.staff_minutes + load.travel_minutes[key] + extra_travel
-    return used <= instance.settings.workday_minutes
+    slot = instance.slot_minutes(task)
+    used = load.slot[key] + slot + load.travel_minutes[key] + extra_travel
+    return used <= instance.span[clinician_id][day]
 
 
 def family_fits(instance: Instance, load: DayLoad, task: Task, day: int) -> bool:
@@ -90,11 +94,13 @@ def family_fits(instance: Instance, load: DayLoad, task: Task, day: int) -> bool
     in-person steps that day are in one place (one visit per calendar day)."""
     if not task.family_minutes:
         return True
+    if day in task.blocked_days:
+        return False
     place = load.family_place.get((task.case_id, day))
     if task.destination is not None and place not in (None, task.destination):
         return False
     total = load.family_minutes[(task.case_id, day)] + task.family_minutes
-    return total <= instance.settings.family_max_minutes
+    return total <= instance.family_limit(task.case_id)
 
 
 def choose_clinicians(

@@ -6,6 +6,7 @@ and steps that cannot be placed at all into `Unscheduled` entries with a reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +46,11 @@ class Task:
         booking: The booking of this step, if any.
         fixed: True when the booking must stay (frozen, or kept and still valid).
         frozen: True inside the frozen window.
+        minutes: Length of the appointment, minutes (the step's, plus the interpreter's
+            extra minutes on family-facing steps).
+        blocked_days: Day indexes the family cannot come (family-facing steps only).
+        window: (earliest start, latest end) of the family's day at this place, minutes
+            after midnight: travel from home after leaving, and home again in time.
     """
 
     index: int
@@ -60,6 +66,9 @@ class Task:
     booking: Booking | None = None
     fixed: bool = False
     frozen: bool = False
+    minutes: int = 0
+    blocked_days: frozenset[int] = frozenset()
+    window: tuple[int, int] = (0, 24 * 60)
 
     @property
     def key(self) -> str:
@@ -84,6 +93,9 @@ class Instance:
         horizon: Days a new appointment may use (indexes 0..horizon-1).
         frozen_end: First day index outside the frozen window.
         capacity: Clinical minutes per clinician per day index.
+        span: Working minutes per clinician per day index (hours minus lunch; 0 when the
+            clinician does not work that day).
+        family_cap: Most family minutes on one day, per case (see `family_limit`).
         tasks: The tasks, each case's in topological order.
         unscheduled: Steps that cannot be placed whatever the solver does.
         done_day: Day index of completed (or past) steps, by (case, step).
@@ -96,6 +108,8 @@ class Instance:
     horizon: int
     frozen_end: int
     capacity: dict[str, list[int]]
+    span: dict[str, list[int]] = field(default_factory=dict)
+    family_cap: dict[str, int] = field(default_factory=dict)
     tasks: list[Task] = field(default_factory=list)
     unscheduled: list[Unscheduled] = field(default_factory=list)
     done_day: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -103,6 +117,39 @@ class Instance:
     def index_of(self, day: date) -> int:
         """Day index of a calendar day (may be negative or beyond the horizon)."""
         return (day - self.settings.start).days
+
+    def hours(self, clinician_id: str, day: int) -> tuple[int, int]:
+        """(start, end) of the clinician's working day, minutes after midnight."""
+        return self.clinicians[clinician_id].hours_on(self.days[day])
+
+    def lunch(self, clinician_id: str, day: int) -> tuple[int, int, int] | None:
+        """(earliest start, latest end, minutes) of the clinician's lunch that day, if any."""
+        return self.clinicians[clinician_id].lunch_on(self.days[day])
+
+    def grid_up(self, minute: int) -> int:
+        """The first grid time at or after `minute`."""
+        grid = self.settings.grid_minutes
+        return -(-minute // grid) * grid
+
+    def slot_minutes(self, task: Task) -> int:
+        """Minutes a task takes of a clinician's day on the clock grid (incl. its travel)."""
+        grid = self.settings.grid_minutes
+        return -(-(task.minutes + 2 * task.step.travel_minutes) // grid) * grid
+
+    def family_limit(self, case_id: str) -> int:
+        """Most family minutes on one day for a case: the 4-hour cap, narrowed by the
+        shortest travel window of its family steps (same for every day, so the greedy
+        and the CP-SAT model agree)."""
+        return self.family_cap.get(case_id, self.settings.family_max_minutes)
+
+    def one_way_minutes(self, clinician_id: str, destination: str) -> int:
+        """Driving minutes from the clinician's base to a municipality (half a round trip)."""
+        return self.trip_minutes(clinician_id, destination) // 2
+
+    def trip_block_minutes(self, clinician_id: str, destination: str) -> int:
+        """Minutes a trip takes of the working day on the clock grid: each drive rounded up
+        to the grid (the first appointment after the drive out starts on the grid)."""
+        return 2 * self.grid_up(self.one_way_minutes(clinician_id, destination))
 
     def trip_minutes(self, clinician_id: str, destination: str) -> int:
         """Round-trip driving minutes from the clinician's base (0 at the base)."""
@@ -149,11 +196,24 @@ def build_instance(
         horizon=settings.horizon_days,
         frozen_end=(frozen_end_day - settings.start).days,
         capacity={cid: [c.minutes_on(d) for d in days] for cid, c in team.items()},
+        span={cid: [_span(c, d) for d in days] for cid, c in team.items()},
     )
     for case in sorted(by_case.values(), key=lambda c: (c.referral_date, c.case_id)):
         _add_case(instance, case)
     _release_successors_of_movable(instance)
+    for task in instance.tasks:
+        if task.family_minutes:
+            earliest, latest = task.window
+            room = latest - instance.grid_up(earliest)
+            cap = instance.family_cap.get(task.case_id, settings.family_max_minutes)
+            instance.family_cap[task.case_id] = max(0, min(cap, room))
     return instance
+
+
+def _span(clinician: Clinician, day: date) -> int:
+    if clinician.minutes_on(day) <= 0:
+        return 0
+    return clinician.roster.span_minutes(day.weekday())
 
 
 def _check_team(clinicians: Sequence[Clinician]) -> dict[str, Clinician]:
@@ -201,9 +261,12 @@ def resolve_place(
         return Place("preschool", case.municipality), case.municipality
     if not family:
         return Place("internal", ""), None
-    if step.video_allowed and case.video_preferred:
+    if step.video_allowed and case.wants_video:
         return Place("video", ""), None
     home = case.municipality
+    preferred = case.needs.preferred_site
+    if preferred and preferred in settings.sites:
+        return Place("clinic", preferred), preferred
     if home in settings.sites:
         return Place("clinic", home), home
     wants_home = case.team_travels or step.location == LocationKind.HOME_MUNICIPALITY
@@ -314,22 +377,50 @@ def _make_task(
     release = max(0, merged.const)
     if step.family_facing:
         release = max(release, instance.frozen_end)
+    minutes = step.minutes
+    if step.family_facing and case.needs.needs_interpreter:
+        minutes += case.needs.interpreter_minutes
     task = Task(
         index=len(instance.tasks),
         case_id=case.case_id,
         step=step,
-        staff_minutes=step.minutes + 2 * step.travel_minutes,
-        family_minutes=step.minutes if step.family_facing else 0,
+        staff_minutes=minutes + 2 * step.travel_minutes,
+        family_minutes=minutes if step.family_facing else 0,
         place=place,
         destination=destination,
         candidates=_candidates(instance, case, step),
         release=release,
         preds=list(merged.terms),
         booking=booking,
+        minutes=minutes,
+        blocked_days=_blocked_days(instance, case) if step.family_facing else frozenset(),
+        window=_family_window(case, place, settings) if step.family_facing else (0, 24 * 60),
     )
     if booking is not None:
         _classify_booking(instance, task, booking)
     return task
+
+
+def _blocked_days(instance: Instance, case: PlanningCase) -> frozenset[int]:
+    if case.needs.is_empty:
+        return frozenset()
+    return frozenset(i for i, day in enumerate(instance.days) if case.needs.blocks(day))
+
+
+def _family_window(case: PlanningCase, place: Place, settings: PlanSettings) -> tuple[int, int]:
+    """The family leaves home after `family_leave_minute` and is home by
+    `family_home_minute`: the drive each way narrows the day at the place."""
+    if place.kind == "video":
+        return settings.family_leave_minute, settings.family_home_minute
+    drive = family_drive_minutes(case.municipality, place.municipality, settings)
+    return settings.family_leave_minute + drive, settings.family_home_minute - drive
+
+
+def family_drive_minutes(home: str, place: str, settings: PlanSettings) -> int:
+    """One-way driving minutes of a family from its municipality to a place."""
+    if not place:
+        return 0
+    return math.ceil(road_km(home, place) * settings.travel_minutes_per_km)
 
 
 def _candidates(
@@ -376,8 +467,10 @@ def _classify_booking(instance: Instance, task: Task, booking: Booking) -> None:
                 f"is not a {task.step.professions[position].value}",
             )
     task.frozen = day < instance.frozen_end
-    valid = day < instance.horizon and all(
-        instance.capacity[c][day] > 0 for c in booking.clinician_ids
+    valid = (
+        day < instance.horizon
+        and day not in task.blocked_days
+        and all(instance.capacity[c][day] > 0 for c in booking.clinician_ids)
     )
     task.fixed = task.frozen or (valid and not instance.settings.move_bookings)
 

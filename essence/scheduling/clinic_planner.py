@@ -14,8 +14,10 @@ from datetime import timedelta
 from ortools.sat.python import cp_model
 
 from essence.domain.calendar import at_local
-from essence.domain.errors import NotFound
+from essence.domain.errors import NotFound, PlanCheckFailed
 from essence.domain.team import Clinician
+from essence.scheduling.clinic_bound import lower_bound
+from essence.scheduling.clinic_check import Finding, check_plan
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
 from essence.scheduling.clinic_instance import Instance, build_instance
@@ -29,14 +31,17 @@ from essence.scheduling.clinic_problem import (
     PlanSettings,
     Unscheduled,
 )
-from essence.scheduling.clinic_times import clock_times
-from essence.scheduling.solver import SolveReport
+from essence.scheduling.clinic_times import clock_times, descendants
+from essence.scheduling.progress import Watch
+from essence.scheduling.solver import SolveReport, relative_gap
 from essence.scheduling.travel import family_km
 
 #: Share of the budget kept for stage 2 (re-packing days that overrun), at most
 #: `STAGE_TWO_MAX_S` seconds; stage 1 (greedy, CP-SAT, LNS) gets the rest.
-STAGE_TWO_SHARE = 0.1
-STAGE_TWO_MAX_S = 1.5
+STAGE_TWO_SHARE = 0.15
+STAGE_TWO_MAX_S = 4.0
+#: The checker gate gives up (raises) after this many repair rounds.
+MAX_GATE_ROUNDS = 5
 
 
 def plan_clinic(
@@ -45,14 +50,21 @@ def plan_clinic(
     settings: PlanSettings,
     *,
     use_cpsat: bool = True,
+    watch: Watch | None = None,
 ) -> Plan:
     """Plan every open case's remaining steps over the horizon.
 
+    Every plan passes the independent checker (`clinic_check.check_plan`) before it is
+    returned: a step it finds at fault is taken out with its successors and reported as
+    "not scheduled yet" with the reason, so the plan returned has no findings.
+
     Args:
-        cases: The open cases (with completed steps and bookings).
+        cases: The open cases (with completed steps, bookings and family needs).
         clinicians: The team; inactive clinicians are ignored.
-        settings: Horizon, budget, family limits, frozen window, weights, seed.
+        settings: Horizon, budget, family limits, frozen window, weights, seed, grid.
         use_cpsat: False returns the greedy plan (milliseconds, no optimisation).
+        watch: Receives live progress and carries a stop request (Ctrl-C): the best plan
+            found so far is then returned.
 
     Returns:
         The plan; steps that cannot be placed are in `plan.unscheduled` with a reason.
@@ -60,23 +72,29 @@ def plan_clinic(
     Raises:
         InvalidInput / NotFound: for bad input (unknown clinician in a booking, ...).
     """
+    watch = watch or Watch()
     started = time.perf_counter()
     repack_s = min(STAGE_TWO_MAX_S, STAGE_TWO_SHARE * settings.budget_s)
     stage_one = dataclasses.replace(settings, budget_s=settings.budget_s - repack_s)
     instance = build_instance(cases, clinicians, stage_one)
     greedy, not_placed = greedy_schedule(instance)
     greedy_value = evaluate(instance, greedy)
+    watch.report(objective=float(greedy_value), bound=float(lower_bound(instance, greedy).total))
     has_free = any(not t.fixed for t in instance.tasks if t.index in greedy)
-    if use_cpsat and has_free:
-        assignment, report, method = solve_day_level(instance, greedy)
+    if use_cpsat and has_free and not watch.stopped:
+        assignment, report, method = solve_day_level(instance, greedy, watch)
     else:
         wall = time.perf_counter() - started
         report = SolveReport("FEASIBLE", float(greedy_value), None, None, wall, cp_model.CpSolver())
         assignment, method = greedy, "greedy"
     instance.settings = settings
-    return assemble_plan(
+    watch.report(stage="clock times")
+    plan = assemble_plan(
         instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s
     )
+    plan = gate(plan, instance, cases, clinicians)
+    watch.report(stage="done", objective=plan.report.objective, bound=plan.report.best_bound)
+    return plan
 
 
 def replan(
@@ -123,43 +141,133 @@ def assemble_plan(
     greedy_value: int,
     repack_s: float = 0.5,
 ) -> Plan:
-    """Turn a day-level assignment into appointments with clock times and figures.
+    """Turn a day-level assignment into appointments with clock times, figures and a bound.
+
+    Steps that find no clock time move to another day or are dropped (stage 2); the
+    objective is then evaluated again and the bound computed for the steps placed. The
+    gap is against the better of that bound and CP-SAT's (when no step was dropped).
 
     Args:
-        repack_s: Seconds stage 2 may spend re-packing days that overrun.
+        repack_s: Seconds stage 2 may spend re-packing days that leave a step out.
     """
-    starts = clock_times(instance, assignment, repack_s)
-    appointments = []
-    for index, (day, clinician_ids) in assignment.items():
-        task = instance.tasks[index]
-        begin = at_local(instance.days[day], 0, 0) + timedelta(minutes=starts[index])
-        appointments.append(
-            Appointment(
-                case_id=task.case_id,
-                step_key=task.key,
-                title=task.step.title,
-                day=instance.days[day],
-                start=begin,
-                end=begin + timedelta(minutes=task.step.minutes),
-                clinician_ids=tuple(clinician_ids),
-                place=task.place,
-                family_facing=bool(task.family_minutes),
-                booked=task.booking is not None,
-                moved=moved(instance, task, (day, clinician_ids)),
-            )
-        )
+    times = clock_times(instance, assignment, repack_s)
+    dropped = [
+        Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
+        for i, why in sorted(times.dropped.items())
+    ]
+    return _plan_of(
+        instance, times.assignment, times.starts, [*not_placed, *dropped], report, method,
+        greedy_value, cpsat_bound_valid=not dropped and times.assignment == assignment,
+    )  # fmt: skip
+
+
+def _plan_of(
+    instance: Instance,
+    assignment: Assignment,
+    starts: dict[int, int],
+    not_placed: list[Unscheduled],
+    report: SolveReport,
+    method: str,
+    greedy_value: int,
+    cpsat_bound_valid: bool,
+) -> Plan:
+    appointments = [
+        _appointment(instance, i, placed, starts[i]) for i, placed in assignment.items()
+    ]
     appointments.sort(key=lambda a: (a.start, a.case_id, a.step_key))
-    unscheduled = tuple(instance.unscheduled + not_placed)
+    parts = lower_bound(instance, assignment)
+    objective = float(evaluate(instance, assignment))
+    bound = float(parts.total)
+    if cpsat_bound_valid and report.best_bound is not None:
+        bound = max(bound, report.best_bound)
+    gap = (
+        0.0 if report.status == "OPTIMAL" and cpsat_bound_valid else relative_gap(objective, bound)
+    )
+    status = report.status if report.has_solution else "FEASIBLE"  # checked, so feasible
+    final = SolveReport(
+        status, objective, bound, max(0.0, gap) if objective >= bound else 0.0,
+        report.wall_seconds, report.solver,
+    )  # fmt: skip
     return Plan(
         appointments=tuple(appointments),
-        unscheduled=unscheduled,
+        unscheduled=tuple(instance.unscheduled + not_placed),
         cases=_case_metrics(instance, appointments),
         staff_km=_staff_km(instance, assignment),
-        report=report,
+        report=final,
         method=method,
         greedy_objective=greedy_value,
         settings=instance.settings,
+        bound_parts=parts,
+        cpsat_bound=report.best_bound,
     )
+
+
+def _appointment(
+    instance: Instance, index: int, placed: tuple[int, tuple[str, ...]], start: int
+) -> Appointment:
+    task = instance.tasks[index]
+    day, clinician_ids = placed
+    begin = at_local(instance.days[day], 0, 0) + timedelta(minutes=start)
+    return Appointment(
+        case_id=task.case_id,
+        step_key=task.key,
+        title=task.step.title,
+        day=instance.days[day],
+        start=begin,
+        end=begin + timedelta(minutes=task.minutes),
+        clinician_ids=tuple(clinician_ids),
+        place=task.place,
+        family_facing=bool(task.family_minutes),
+        booked=task.booking is not None,
+        moved=moved(instance, task, (day, clinician_ids)),
+    )
+
+
+def gate(
+    plan: Plan,
+    instance: Instance,
+    cases: Sequence[PlanningCase],
+    clinicians: Sequence[Clinician],
+) -> Plan:
+    """Run the independent checker; take out each step it finds at fault (with every
+    step after it) as "not scheduled yet" until the plan has no findings."""
+    for _ in range(MAX_GATE_ROUNDS):
+        findings = check_plan(plan, cases, clinicians)
+        if not findings:
+            return plan
+        plan = _without(plan, instance, findings)
+    raise PlanCheckFailed(f"the plan still breaks a rule: {check_plan(plan, cases, clinicians)[0]}")
+
+
+def _without(plan: Plan, instance: Instance, findings: list[Finding]) -> Plan:
+    index_of = {(t.case_id, t.key): t.index for t in instance.tasks}
+    reasons: dict[int, str] = {}
+    for finding in findings:
+        index = index_of.get((finding.case_id, finding.step_key))
+        if index is None or instance.tasks[index].frozen:
+            continue
+        reasons.setdefault(index, f"{finding.text} [{finding.rule}] (not scheduled yet)")
+        for later in descendants(instance, index):
+            reasons.setdefault(later, f"waits for {finding.step_key} (not scheduled yet)")
+    kept = [a for a in plan.appointments if index_of.get((a.case_id, a.step_key)) not in reasons]
+    if len(kept) == len(plan.appointments):
+        raise PlanCheckFailed(f"a frozen booking breaks a rule: {findings[0]}")
+    dropped = [
+        Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
+        for i, why in sorted(reasons.items())
+        if any(a.case_id == instance.tasks[i].case_id and a.step_key == instance.tasks[i].key
+               for a in plan.appointments)
+    ]  # fmt: skip
+    assignment = {
+        index_of[(a.case_id, a.step_key)]: (instance.index_of(a.day), a.clinician_ids) for a in kept
+    }
+    starts = {index_of[(a.case_id, a.step_key)]: a.start.hour * 60 + a.start.minute for a in kept}
+    known = {(u.case_id, u.step_key) for u in instance.unscheduled}
+    earlier = [u for u in plan.unscheduled if (u.case_id, u.step_key) not in known]
+    return _plan_of(
+        instance, assignment, starts, [*earlier, *dropped], plan.report, plan.method,
+        plan.greedy_objective, cpsat_bound_valid=False,
+    )  # fmt: skip
 
 
 def _case_metrics(instance: Instance, appointments: list[Appointment]) -> dict[str, CaseMetrics]:

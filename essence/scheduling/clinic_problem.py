@@ -15,6 +15,7 @@ from importlib import resources
 import yaml
 
 from essence.domain.errors import InvalidInput
+from essence.domain.family import FamilyNeeds
 from essence.domain.geography import municipality
 from essence.domain.pathway import PathwayTemplate
 from essence.scheduling.solver import SolveReport
@@ -99,6 +100,7 @@ class PlanningCase:
         bookings: Appointments already given for this case.
         video_preferred: Hold steps that allow video by video (no travel for the family).
         first_name: The child's first name, used only in the family letter.
+        needs: What the family needs (blocked days, interpreter, site, video): hard rules.
     """
 
     case_id: str
@@ -112,6 +114,12 @@ class PlanningCase:
     bookings: tuple[Booking, ...] = ()
     video_preferred: bool = False
     first_name: str = ""
+    needs: FamilyNeeds = field(default_factory=FamilyNeeds)
+
+    @property
+    def wants_video(self) -> bool:
+        """True when steps that allow video are held by video."""
+        return self.video_preferred or self.needs.video_preferred
 
     def __post_init__(self) -> None:
         if not self.case_id:
@@ -196,8 +204,6 @@ class PlanSettings:
         travel_minutes_per_km: Staff driving time, minutes per km.
         max_round_trip_minutes: The team travels to a family's municipality only when the
             round trip takes at most this; otherwise the family meets at the nearest site.
-        workday_minutes: Length of a clinician's working day (clinical minutes + travel).
-        day_start_minute: First appointment time, minutes after midnight (480 = 08:00).
         window_before_days: CP-SAT may move a step at most this many days before the greedy.
         window_after_days: CP-SAT may move a step at most this many days after the greedy.
         lns_min_tasks: Plans with at least this many steps to place are improved by LNS.
@@ -206,6 +212,9 @@ class PlanSettings:
             number of rounds with one worker makes LNS results reproducible.
         deterministic: Count CP-SAT budgets in deterministic time (same plan on any
             machine, with one worker and a fixed number of LNS rounds).
+        grid_minutes: Appointments start on this grid, minutes (the team's setting; 15).
+        family_leave_minute: A family leaves home no earlier than this (420 = 07:00).
+        family_home_minute: A family is home again by this (1080 = 18:00).
     """
 
     start: date
@@ -220,14 +229,15 @@ class PlanSettings:
     sites: tuple[str, ...] = DEFAULT_SITES
     travel_minutes_per_km: float = 0.75
     max_round_trip_minutes: int = 240
-    workday_minutes: int = 540
-    day_start_minute: int = 480
     window_before_days: int = 21
     window_after_days: int = 10
     lns_min_tasks: int = 400
     lns_cases_per_round: int = 3
     lns_rounds: int = 0
     deterministic: bool = False
+    grid_minutes: int = 15
+    family_leave_minute: int = 420
+    family_home_minute: int = 1080
 
     def __post_init__(self) -> None:
         if not isinstance(self.horizon_weeks, int) or self.horizon_weeks <= 0:
@@ -235,7 +245,6 @@ class PlanSettings:
         if not (self.budget_s > 0 and math.isfinite(self.budget_s)):
             raise InvalidInput("budget-s", self.budget_s, "seconds must be positive")
         self._check_positive("family-max-minutes", self.family_max_minutes)
-        self._check_positive("workday-minutes", self.workday_minutes)
         self._check_positive("workers", self.workers)
         self._check_positive("lns-cases-per-round", self.lns_cases_per_round)
         for name, value in (
@@ -248,8 +257,14 @@ class PlanSettings:
         ):
             if value < 0:
                 raise InvalidInput(name, value, "must not be negative")
-        if not 0 <= self.day_start_minute < 24 * 60:
-            raise InvalidInput("day-start-minute", self.day_start_minute, "must be 0..1439")
+        if not isinstance(self.grid_minutes, int) or not 1 <= self.grid_minutes <= 60:
+            raise InvalidInput("grid-minutes", self.grid_minutes, "must be 1..60")
+        if not 0 <= self.family_leave_minute < self.family_home_minute <= 24 * 60:
+            raise InvalidInput(
+                "family hours",
+                f"{self.family_leave_minute}-{self.family_home_minute}",
+                "leaving must come before being home, within the day",
+            )
         if not self.sites:
             raise InvalidInput("sites", "", "name at least one clinic site")
         object.__setattr__(self, "sites", tuple(municipality(s).name for s in self.sites))
@@ -359,6 +374,10 @@ class Plan:
         method: "greedy", "cpsat", "cpsat+lns" or "sequential".
         greedy_objective: Objective value of the greedy warm start (same weights).
         settings: The settings the plan was made with.
+        bound_parts: Our lower bound by parts (`clinic_bound.BoundParts`), None for a
+            plan that was not solved (e.g. rebuilt from bookings).
+        cpsat_bound: CP-SAT's own bound of the day-level model (None when it has none);
+            `report.best_bound` is the better of the two.
     """
 
     appointments: tuple[Appointment, ...]
@@ -369,6 +388,8 @@ class Plan:
     method: str
     greedy_objective: int
     settings: PlanSettings
+    bound_parts: object | None = None
+    cpsat_bound: float | None = None
 
     @property
     def moved_count(self) -> int:
@@ -395,6 +416,8 @@ class Plan:
                 "gap": report.gap,
                 "wall_seconds": round(report.wall_seconds, 3),
                 "greedy_objective": self.greedy_objective,
+                "cpsat_bound": self.cpsat_bound,
+                "bound_parts": self.bound_parts.to_dict() if self.bound_parts else None,
             },
             "staff_km": self.staff_km,
             "appointments": [

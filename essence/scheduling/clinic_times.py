@@ -1,59 +1,264 @@
-"""Stage 2 of the clinic planner: clock times inside each day, by deterministic packing.
+"""Stage 2 of the clinic planner: clock times on the team's grid inside each working day.
 
-Each step gets the earliest start where all its clinicians and the family are free, after
-same-day prerequisites and after the drive out; a joint step gets one shared start time.
-A day whose packing runs past the working day is re-packed by a small CP-SAT model.
+Each step gets the earliest grid time where all its clinicians are inside their working
+hours (not at lunch, not driving) and the family is inside its travel window; a joint step
+gets one shared start. A day where packing leaves a step out is re-packed by a small CP-SAT
+model; a step still without a time is moved to another day that has room, or left
+"not scheduled yet" with its successors (never booked at a time that breaks a rule).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from essence.scheduling.clinic_greedy import Assignment
+from essence.scheduling.clinic_greedy import (
+    Assignment,
+    DayLoad,
+    choose_clinicians,
+    family_fits,
+)
 from essence.scheduling.clinic_instance import Instance, Task
-
-Busy = dict[tuple[str, int], list[tuple[int, int]]]
-
 
 #: Wall-clock limit of re-packing one day, seconds.
 REPACK_DAY_S = 0.3
+DAY_END = 24 * 60
+
+Blocks = list[tuple[int, int]]
 
 
-def clock_times(
-    instance: Instance, assignment: Assignment, repack_budget_s: float = 1.0
-) -> dict[int, int]:
-    """Start minute (after midnight) of every assigned task.
+@dataclass
+class Clock:
+    """Busy blocks per (resource, day) while clock times are given.
 
-    Booked steps that stay on their booked day keep their booked start minute; the rest
-    are packed in pathway order, oldest referral first. Days that run past the working
-    day are then re-packed by CP-SAT while `repack_budget_s` seconds last.
+    Resources are clinician ids and ``family:<case id>``; a clinician's blocks include the
+    time outside the working hours, the lunch break and the drives of a trip day.
+    """
+
+    instance: Instance
+    busy: dict[tuple[str, int], Blocks] = field(default_factory=lambda: defaultdict(list))
+    trips: dict[tuple[str, int], str] = field(default_factory=dict)
+    prepared: set[tuple[str, int]] = field(default_factory=set)
+    lunch: dict[tuple[str, int], tuple[int, int, int]] = field(default_factory=dict)
+    reserved: dict[tuple[str, int], Blocks] = field(default_factory=lambda: defaultdict(list))
+
+    def prepare(self, clinician_id: str, day: int) -> None:
+        """Block a clinician's day outside the hours, at lunch and while driving."""
+        key = (clinician_id, day)
+        if key in self.prepared:
+            return
+        self.prepared.add(key)
+        start, end = self.instance.hours(clinician_id, day)
+        blocks = self.busy[key]
+        blocks += [(0, start), (end, DAY_END)]
+        lunch = self.instance.lunch(clinician_id, day)
+        if lunch is not None:
+            self.lunch[key] = lunch
+        destination = self.trips.get(key)
+        if destination:
+            one_way = self.instance.one_way_minutes(clinician_id, destination)
+            blocks += [(start, start + one_way), (end - one_way, end)]
+
+    def fits(self, task: Task, day: int, clinician_ids: tuple[str, ...], start: int) -> bool:
+        """True when every resource of the task is free at `start` on `day`."""
+        if start % self.instance.settings.grid_minutes:
+            return False
+        for name, low, high in resources(task, clinician_ids, start):
+            if low < 0 or high > DAY_END:
+                return False
+            blocks = self.busy[(name, day)]
+            if any(b_low < high and low < b_high for b_low, b_high in blocks):
+                return False
+            lunch = self.lunch.get((name, day))
+            if lunch is not None and not has_gap([*blocks, (low, high)], *lunch):
+                return False
+        if task.family_minutes:
+            earliest, latest = task.window
+            if start < earliest or start + task.minutes > latest:
+                return False
+        return True
+
+    def reserve(self, task: Task, day: int, clinician_ids: tuple[str, ...], start: int) -> None:
+        """Mark the task's resources busy."""
+        for name, low, high in resources(task, clinician_ids, start):
+            self.busy[(name, day)].append((low, high))
+            self.reserved[(name, day)].append((low, high))
+
+    def add_trip(self, clinician_id: str, day: int, destination: str) -> bool:
+        """Make `day` a trip day of the clinician when the drives and lunch still fit
+        around the work already reserved; True when it did."""
+        key = (clinician_id, day)
+        one_way = self.instance.one_way_minutes(clinician_id, destination)
+        start, end = self.instance.hours(clinician_id, day)
+        drives = [(start, start + one_way), (end - one_way, end)]
+        work = self.reserved.get(key, [])
+        if any(low < d_high and d_low < high for low, high in work for d_low, d_high in drives):
+            return False
+        lunch = self.instance.lunch(clinician_id, day)
+        if lunch is not None and not has_gap([*work, *drives], *lunch):
+            return False
+        self.trips[key] = destination
+        self.prepared.discard(key)
+        self.busy[key] = list(work)
+        self.prepare(clinician_id, day)
+        return True
+
+    def earliest(
+        self, task: Task, day: int, clinician_ids: tuple[str, ...], low: int, high: int
+    ) -> int | None:
+        """The first grid start in [low, high] where the task fits, or None."""
+        for clinician_id in clinician_ids:
+            self.prepare(clinician_id, day)
+        grid = self.instance.settings.grid_minutes
+        start = self.instance.grid_up(max(0, low))
+        while start <= high:
+            if self.fits(task, day, clinician_ids, start):
+                return start
+            start += grid
+        return None
+
+
+def has_gap(blocks: Blocks, low: int, high: int, minutes: int) -> bool:
+    """True when `minutes` free minutes in a row lie within [low, high] between blocks."""
+    free_from = low
+    for b_low, b_high in sorted(blocks):
+        if b_high <= free_from:
+            continue
+        if min(b_low, high) - free_from >= minutes:
+            return True
+        free_from = max(free_from, b_high)
+        if free_from >= high:
+            return False
+    return high - free_from >= minutes
+
+
+def resources(task: Task, clinician_ids: tuple[str, ...], start: int) -> list[tuple[str, int, int]]:
+    """(resource, busy from, busy until) of a task starting at `start` (minutes)."""
+    travel = task.step.travel_minutes
+    items = [(c, start - travel, start + task.minutes + travel) for c in clinician_ids]
+    if task.family_minutes:
+        items.append((f"family:{task.case_id}", start, start + task.minutes))
+    return items
+
+
+@dataclass
+class Times:
+    """The result of stage 2.
+
+    Attributes:
+        assignment: The day-level assignment after repairs (moved or dropped steps).
+        starts: Start minute (after midnight) of every task in `assignment`.
+        dropped: Tasks taken out of the plan, with the reason.
+    """
+
+    assignment: Assignment
+    starts: dict[int, int]
+    dropped: dict[int, str]
+
+
+def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: float = 1.0) -> Times:
+    """Clock times of every assigned task, repairing steps that find no time.
+
+    Booked steps that stay on their booked day keep their booked start when it still
+    keeps every rule (a frozen booking always keeps it); the rest are packed day by day
+    in pathway order. Days with left-out steps are re-packed by CP-SAT while
+    `repack_budget_s` seconds last; what is still left out moves to another day or is
+    dropped with its successors.
     """
     deadline = time.perf_counter() + repack_budget_s
-    busy: Busy = defaultdict(list)
+    assignment = dict(assignment)
+    clock = _new_clock(instance, assignment)
     starts: dict[int, int] = {}
-    _reserve_outbound_drives(instance, assignment, busy)
-    for index in _booked_with_time(instance, assignment):
+    for index in booked_with_time(instance, assignment):
         task = instance.tasks[index]
-        starts[index] = task.booking.start_minute  # type: ignore[union-attr]
-        _reserve(busy, task, assignment[index], starts[index])
-    for index in packing_order(instance, assignment, set(starts)):
-        task = instance.tasks[index]
-        start = _earliest_free(instance, busy, task, assignment, starts)
-        starts[index] = start
-        _reserve(busy, task, assignment[index], start)
-    deterministic = instance.settings.deterministic
-    for day in sorted({assignment[i][0] for i in _overruns(instance, assignment, starts)}):
-        left = REPACK_DAY_S if deterministic else deadline - time.perf_counter()
+        day, clinician_ids = assignment[index]
+        start = task.booking.start_minute  # type: ignore[union-attr]
+        for clinician_id in clinician_ids:
+            clock.prepare(clinician_id, day)
+        if task.frozen or clock.fits(task, day, clinician_ids, start):  # type: ignore[arg-type]
+            starts[index] = start  # type: ignore[assignment]
+            clock.reserve(task, day, clinician_ids, start)  # type: ignore[arg-type]
+    left_out = _pack(instance, clock, assignment, starts)
+    for day in sorted({assignment[i][0] for i in left_out}):
+        left = REPACK_DAY_S if instance.settings.deterministic else deadline - time.perf_counter()
         if left <= 0.01:
             break
         indexes = [i for i in assignment if assignment[i][0] == day]
         better = repack_day(instance, assignment, indexes, starts, min(REPACK_DAY_S, left))
         if better is not None:
+            for index in indexes:
+                starts.pop(index, None)
             starts.update(better)
-    return starts
+    clock = _rebuild(instance, assignment, starts)
+    dropped = repair(instance, clock, assignment, starts)
+    return Times(assignment, starts, dropped)
+
+
+def _new_clock(instance: Instance, assignment: Assignment) -> Clock:
+    clock = Clock(instance)
+    for index, (day, clinician_ids) in assignment.items():
+        task = instance.tasks[index]
+        for clinician_id in clinician_ids:
+            if instance.needs_trip(task, clinician_id):
+                clock.trips[(clinician_id, day)] = task.destination or ""
+    return clock
+
+
+def _rebuild(instance: Instance, assignment: Assignment, starts: dict[int, int]) -> Clock:
+    clock = _new_clock(instance, assignment)
+    for index, start in starts.items():
+        day, clinician_ids = assignment[index]
+        for clinician_id in clinician_ids:
+            clock.prepare(clinician_id, day)
+        clock.reserve(instance.tasks[index], day, clinician_ids, start)
+    return clock
+
+
+def _pack(
+    instance: Instance, clock: Clock, assignment: Assignment, starts: dict[int, int]
+) -> list[int]:
+    """Greedy packing of the tasks without a start; returns those that found no time."""
+    left_out = []
+    for index in packing_order(instance, assignment, set(starts)):
+        task = instance.tasks[index]
+        day, clinician_ids = assignment[index]
+        low, high = same_day_bounds(instance, assignment, starts, task, day)
+        start = clock.earliest(task, day, clinician_ids, low, high)
+        if start is None:
+            left_out.append(index)
+            continue
+        starts[index] = start
+        clock.reserve(task, day, clinician_ids, start)
+    return left_out
+
+
+def same_day_bounds(
+    instance: Instance, assignment: Assignment, starts: dict[int, int], task: Task, day: int
+) -> tuple[int, int]:
+    """Earliest and latest start from same-day prerequisites and successors with times."""
+    low, high = 0, DAY_END - task.minutes
+    for pred, _ in task.preds:
+        if pred in starts and assignment[pred][0] == day:
+            low = max(low, starts[pred] + instance.tasks[pred].minutes)
+    for other in successors_of(instance, task.index):
+        if other in starts and other in assignment and assignment[other][0] == day:
+            high = min(high, starts[other] - task.minutes)
+    return low, high
+
+
+def successors_of(instance: Instance, index: int) -> list[int]:
+    """Tasks that list `index` as a direct prerequisite."""
+    table = getattr(instance, "_successors", None)
+    if table is None:
+        table = defaultdict(list)
+        for task in instance.tasks:
+            for pred, _ in task.preds:
+                table[pred].append(task.index)
+        instance._successors = table  # type: ignore[attr-defined]
+    return table[index]
 
 
 def packing_order(instance: Instance, assignment: Assignment, placed: set[int]) -> list[int]:
@@ -67,102 +272,39 @@ def packing_order(instance: Instance, assignment: Assignment, placed: set[int]) 
     order: list[int] = []
     for day in sorted(by_day):
         waiting = set(by_day[day])
+        tails = _same_day_tails(instance, waiting)
         while waiting:
             ready = [
                 i for i in waiting if not any(p in waiting for p, _ in instance.tasks[i].preds)
             ]
-            best = min(ready, key=lambda i: _packing_priority(instance.tasks[i]))
+            best = min(ready, key=lambda i: (-tails[i], *_packing_priority(instance.tasks[i])))
             order.append(best)
             waiting.remove(best)
     return order
 
 
+def _same_day_tails(instance: Instance, members: set[int]) -> dict[int, int]:
+    """Minutes of the longest chain of same-day steps from each step on (itself included):
+    a step that others wait for the same day is packed first."""
+    tails: dict[int, int] = {}
+
+    def tail(index: int) -> int:
+        if index not in tails:
+            after = [tail(o) for o in successors_of(instance, index) if o in members]
+            tails[index] = instance.tasks[index].minutes + max(after, default=0)
+        return tails[index]
+
+    for index in members:
+        tail(index)
+    return tails
+
+
 def _packing_priority(task: Task) -> tuple[int, int, int]:
-    return (-len(task.step.professions), -task.step.minutes, task.index)
+    return (-len(task.step.professions), -task.minutes, task.index)
 
 
-def _close(instance: Instance) -> int:
-    return instance.settings.day_start_minute + instance.settings.workday_minutes
-
-
-def _overruns(instance: Instance, assignment: Assignment, starts: dict[int, int]) -> list[int]:
-    close = _close(instance)
-    return [i for i in assignment if _end(instance.tasks[i], starts[i]) > close]
-
-
-def _end(task: Task, start: int) -> int:
-    return start + task.step.minutes + task.step.travel_minutes
-
-
-def repack_day(
-    instance: Instance,
-    assignment: Assignment,
-    indexes: list[int],
-    starts: dict[int, int],
-    budget_s: float = REPACK_DAY_S,
-) -> dict[int, int] | None:
-    """Clock times of one day by CP-SAT: no overlaps, same-day order, booked times kept,
-    least minutes past the working day (then earliest). None if it does not improve."""
-    model = cp_model.CpModel()
-    opens, close = instance.settings.day_start_minute, _close(instance)
-    start_vars, late_vars = {}, []
-    kept = set(_booked_with_time(instance, {i: assignment[i] for i in indexes}))
-    by_resource: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-    for index in indexes:
-        task = instance.tasks[index]
-        before = task.step.travel_minutes
-        low = starts[index] if index in kept else opens + before
-        high = starts[index] if index in kept else 24 * 60 - task.step.minutes - before
-        start = model.new_int_var(low, max(low, high), f"s{index}")
-        start_vars[index] = start
-        for name, pad_before, pad_after in _resources(task, assignment[index][1]):
-            size = task.step.minutes + pad_before + pad_after
-            interval = model.new_fixed_size_interval_var(start - pad_before, size, f"i{index}")
-            by_resource[_plain(name)].append(interval)
-        late = model.new_int_var(0, 24 * 60, f"late{index}")
-        model.add(late >= start + task.step.minutes + before - close)
-        late_vars.append(late)
-    _add_drives_and_order(instance, assignment, indexes, model, start_vars, by_resource)
-    for intervals in by_resource.values():
-        model.add_no_overlap(intervals)
-    model.minimize(1000 * sum(late_vars) + sum(start_vars.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = budget_s
-    if instance.settings.deterministic:
-        solver.parameters.max_deterministic_time = budget_s
-        solver.parameters.max_time_in_seconds = 20 * budget_s
-    solver.parameters.num_workers = 1
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    found = {i: int(solver.value(v)) for i, v in start_vars.items()}
-    before_late = sum(max(0, _end(instance.tasks[i], starts[i]) - close) for i in indexes)
-    after_late = sum(max(0, _end(instance.tasks[i], found[i]) - close) for i in indexes)
-    return found if after_late < before_late else None
-
-
-def _add_drives_and_order(
-    instance: Instance,
-    assignment: Assignment,
-    indexes: list[int],
-    model: cp_model.CpModel,
-    start_vars: dict[int, cp_model.IntVar],
-    by_resource: dict[str, list[cp_model.IntervalVar]],
-) -> None:
-    busy: Busy = defaultdict(list)
-    _reserve_outbound_drives(instance, {i: assignment[i] for i in indexes}, busy)
-    for (clinician_id, _), blocks in busy.items():
-        for low, high in blocks:
-            by_resource[clinician_id].append(
-                model.new_fixed_size_interval_var(low, high - low, f"drive_{clinician_id}")
-            )
-    for index in indexes:
-        for pred, _ in instance.tasks[index].preds:
-            if pred in start_vars:
-                minutes = instance.tasks[pred].step.minutes
-                model.add(start_vars[index] >= start_vars[pred] + minutes)
-
-
-def _booked_with_time(instance: Instance, assignment: Assignment) -> list[int]:
+def booked_with_time(instance: Instance, assignment: Assignment) -> list[int]:
+    """Tasks placed on their booked day with their booked clinicians and a booked time."""
     kept = []
     for index, (day, clinician_ids) in assignment.items():
         booking = instance.tasks[index].booking
@@ -173,54 +315,239 @@ def _booked_with_time(instance: Instance, assignment: Assignment) -> list[int]:
     return kept
 
 
-def _reserve_outbound_drives(instance: Instance, assignment: Assignment, busy: Busy) -> None:
-    trips: set[tuple[str, int, str]] = set()
-    for index, (day, clinician_ids) in assignment.items():
+# --- re-packing a day by CP-SAT -------------------------------------------------------------
+
+
+def repack_day(
+    instance: Instance,
+    assignment: Assignment,
+    indexes: list[int],
+    starts: dict[int, int],
+    budget_s: float = REPACK_DAY_S,
+) -> dict[int, int] | None:
+    """Clock times of one day by CP-SAT, each step optional: as many minutes placed as
+    possible (then earliest), no overlaps, inside hours, lunch, drives and family windows,
+    same-day order and booked times kept. Returns the starts of the placed steps, or None
+    when it places no more minutes than `starts` already does."""
+    model = cp_model.CpModel()
+    grid = instance.settings.grid_minutes
+    on_grid = cp_model.Domain.from_values(range(0, DAY_END, grid))
+    kept = set(booked_with_time(instance, {i: assignment[i] for i in indexes})) & set(starts)
+    clock = _rebuild(instance, {i: assignment[i] for i in indexes}, {})
+    day = assignment[indexes[0]][0]
+    fixed: dict[str, Blocks] = defaultdict(list)
+    start_vars: dict[int, cp_model.IntVar] = {}
+    present: dict[int, cp_model.IntVar] = {}
+    by_resource: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    for index in indexes:
         task = instance.tasks[index]
+        clinician_ids = assignment[index][1]
         for clinician_id in clinician_ids:
-            if instance.needs_trip(task, clinician_id):
-                trips.add((clinician_id, day, task.destination or ""))
-    start = instance.settings.day_start_minute
-    for clinician_id, day, destination in trips:
-        one_way = instance.trip_minutes(clinician_id, destination) // 2
-        busy[(clinician_id, day)].append((start, start + one_way))
+            clock.prepare(clinician_id, day)
+        if index in kept:
+            for name, low, high in resources(task, clinician_ids, starts[index]):
+                fixed[name].append((low, high))
+            continue
+        start = model.new_int_var_from_domain(on_grid, f"s{index}")
+        is_in = model.new_bool_var(f"p{index}")
+        start_vars[index], present[index] = start, is_in
+        for name, low, high in resources(task, clinician_ids, 0):
+            by_resource[name].append(
+                model.new_optional_fixed_size_interval_var(
+                    start + low, high - low, is_in, f"i{index}_{name}"
+                )
+            )
+        model.add(start - task.step.travel_minutes >= 0)
+        model.add(start + task.minutes + task.step.travel_minutes <= DAY_END)
+        if task.family_minutes:
+            earliest, latest = task.window
+            model.add(start >= earliest).only_enforce_if(is_in)
+            model.add(start + task.minutes <= latest).only_enforce_if(is_in)
+    for (name, busy_day), blocks in clock.busy.items():
+        if busy_day == day:
+            fixed[name].extend(blocks)
+    for (name, lunch_day), (low, high, minutes) in clock.lunch.items():
+        if lunch_day == day:
+            lunch = model.new_int_var(low, high - minutes, f"lunch_{name}")
+            by_resource[name].append(model.new_fixed_size_interval_var(lunch, minutes, "l"))
+    for name, blocks in fixed.items():
+        for number, (low, high) in enumerate(_merged(blocks)):
+            by_resource[name].append(
+                model.new_fixed_size_interval_var(low, high - low, f"b_{name}_{number}")
+            )
+    _same_day_order(instance, indexes, starts, kept, model, start_vars, present)
+    for intervals in by_resource.values():
+        model.add_no_overlap(intervals)
+    weight = DAY_END + 1
+    placed = sum(_keep_weight(instance, i) * weight * present[i] for i in present)
+    model.maximize(placed - sum(start_vars.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = budget_s
+    if instance.settings.deterministic:
+        solver.parameters.max_deterministic_time = budget_s
+        solver.parameters.max_time_in_seconds = 20 * budget_s
+    solver.parameters.num_workers = 1
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    found = {i: starts[i] for i in kept}
+    found.update(
+        {i: int(solver.value(v)) for i, v in start_vars.items() if solver.value(present[i])}
+    )
+    before = sum(_keep_weight(instance, i) for i in indexes if i in starts)
+    after = sum(_keep_weight(instance, i) for i in found)
+    return found if after > before else None
 
 
-def _resources(task: Task, clinician_ids: tuple[str, ...]) -> list[tuple[str, int, int]]:
-    """(resource, minutes before, minutes after) the appointment the resource is busy."""
-    travel = task.step.travel_minutes
-    resources = [(f"clinician:{c}", travel, travel) for c in clinician_ids]
-    if task.family_minutes:
-        resources.append((f"family:{task.case_id}", 0, 0))
-    return resources
+def _keep_weight(instance: Instance, index: int) -> int:
+    """How much keeping a step on its day is worth: its minutes, times the steps that
+    would wait for it if it were dropped."""
+    return instance.tasks[index].minutes * (1 + len(descendants(instance, index)))
 
 
-def _reserve(busy: Busy, task: Task, placed: tuple[int, tuple[str, ...]], start: int) -> None:
-    day, clinician_ids = placed
-    for name, before, after in _resources(task, clinician_ids):
-        busy[(_plain(name), day)].append((start - before, start + task.step.minutes + after))
+def _same_day_order(
+    instance: Instance,
+    indexes: list[int],
+    starts: dict[int, int],
+    kept: set[int],
+    model: cp_model.CpModel,
+    start_vars: dict[int, cp_model.IntVar],
+    present: dict[int, cp_model.IntVar],
+) -> None:
+    wanted = set(indexes)
+    for index in indexes:
+        if index in kept:
+            continue
+        for pred, _ in instance.tasks[index].preds:
+            if pred not in wanted:
+                continue
+            minutes = instance.tasks[pred].minutes
+            if pred in kept:
+                model.add(start_vars[index] >= starts[pred] + minutes).only_enforce_if(
+                    present[index]
+                )
+                continue
+            model.add_implication(present[index], present[pred])
+            model.add(start_vars[index] >= start_vars[pred] + minutes).only_enforce_if(
+                present[index]
+            )
+        for other in successors_of(instance, index):
+            if other in kept and other in wanted:
+                model.add(
+                    start_vars[index] + instance.tasks[index].minutes <= starts[other]
+                ).only_enforce_if(present[index])
 
 
-def _plain(name: str) -> str:
-    """Clinician resources are keyed by id (as the outbound drives are)."""
-    return name.removeprefix("clinician:")
+def _merged(blocks: Blocks) -> Blocks:
+    """Overlapping blocks joined, so fixed intervals never overlap each other."""
+    result: Blocks = []
+    for low, high in sorted(b for b in blocks if b[1] > b[0]):
+        if result and low <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], high))
+        else:
+            result.append((low, high))
+    return result
 
 
-def _earliest_free(
-    instance: Instance, busy: Busy, task: Task, assignment: Assignment, starts: dict[int, int]
-) -> int:
-    day, clinician_ids = assignment[task.index]
-    start = instance.settings.day_start_minute + task.step.travel_minutes
-    for pred, _ in task.preds:
-        if pred in assignment and assignment[pred][0] == day and pred in starts:
-            start = max(start, starts[pred] + instance.tasks[pred].step.minutes)
-    resources = _resources(task, clinician_ids)
-    moved = True
-    while moved:
-        moved = False
-        for name, before, after in resources:
-            for low, high in busy[(_plain(name), day)]:
-                if start - before < high and low < start + task.step.minutes + after:
-                    start = high + before
-                    moved = True
-    return start
+# --- repair: another day, or not scheduled yet ------------------------------------------------
+
+
+def repair(
+    instance: Instance, clock: Clock, assignment: Assignment, starts: dict[int, int]
+) -> dict[int, str]:
+    """Move each task without a time to another day with room, else drop it (and every
+    step after it). Returns the dropped tasks with the reason."""
+    dropped: dict[int, str] = {}
+    load = DayLoad()
+    for index, placed in assignment.items():
+        if index in starts:
+            load.add(instance, instance.tasks[index], *placed)
+    for task in sorted(
+        (instance.tasks[i] for i in assignment if i not in starts), key=lambda t: t.index
+    ):
+        if task.index in dropped:
+            continue
+        moved = _another_day(instance, clock, load, assignment, starts, task)
+        if moved is not None:
+            day, clinician_ids, start = moved
+            assignment[task.index] = (day, clinician_ids)
+            starts[task.index] = start
+            clock.reserve(task, day, clinician_ids, start)
+            load.add(instance, task, day, clinician_ids)
+            continue
+        day = assignment[task.index][0]
+        reason = (
+            f"no clock time on {instance.days[day]} within working hours, lunch and the "
+            "family's travel window, and no other day with room (not scheduled yet)"
+        )
+        for index in [task.index, *descendants(instance, task.index)]:
+            if index in assignment:
+                dropped.setdefault(
+                    index,
+                    reason
+                    if index == task.index
+                    else (f"waits for {task.key} (not scheduled yet)"),
+                )
+    for index in dropped:
+        assignment.pop(index, None)
+        starts.pop(index, None)
+    return dropped
+
+
+def descendants(instance: Instance, index: int) -> list[int]:
+    """Every task after `index` (transitively)."""
+    seen: list[int] = []
+    stack = list(successors_of(instance, index))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.append(current)
+            stack.extend(successors_of(instance, current))
+    return seen
+
+
+def _another_day(
+    instance: Instance,
+    clock: Clock,
+    load: DayLoad,
+    assignment: Assignment,
+    starts: dict[int, int],
+    task: Task,
+) -> tuple[int, tuple[str, ...], int] | None:
+    first, last = _day_range(instance, assignment, task)
+    for day in range(max(first, task.release), last + 1):
+        if task.fixed or not family_fits(instance, load, task, day):
+            continue
+        clinician_ids = choose_clinicians(instance, load, task, day)
+        if clinician_ids is None or not _trips_ready(instance, clock, task, day, clinician_ids):
+            continue
+        low, high = same_day_bounds(instance, assignment, starts, task, day)
+        start = clock.earliest(task, day, clinician_ids, low, high)
+        if start is not None:
+            return day, clinician_ids, start
+    return None
+
+
+def _day_range(instance: Instance, assignment: Assignment, task: Task) -> tuple[int, int]:
+    first, last = 0, instance.horizon - 1
+    for pred, lag in task.preds:
+        if pred in assignment:
+            first = max(first, assignment[pred][0] + lag)
+    for other in successors_of(instance, task.index):
+        if other in assignment:
+            lag = next(lag for pred, lag in instance.tasks[other].preds if pred == task.index)
+            last = min(last, assignment[other][0] - lag)
+    return first, last
+
+
+def _trips_ready(
+    instance: Instance, clock: Clock, task: Task, day: int, clinician_ids: tuple[str, ...]
+) -> bool:
+    """A repair adds a trip to a clinician's day only when the drives fit around the
+    work already there; on a trip day the task must go to the same place."""
+    for clinician_id in clinician_ids:
+        trip = clock.trips.get((clinician_id, day))
+        if not instance.needs_trip(task, clinician_id) or trip == task.destination:
+            continue
+        if trip is not None or not clock.add_trip(clinician_id, day, task.destination or ""):
+            return False
+    return True

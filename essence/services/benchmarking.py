@@ -25,6 +25,7 @@ from essence.scheduling.rcpsp import (
     greedy_schedule,
     solve_rcpsp,
 )
+from essence.scheduling.rcpsp_check import schedule_problems
 from essence.scheduling.solver import SolverSettings
 
 
@@ -44,6 +45,8 @@ class InstanceRow:
         greedy_seconds: Wall time of the greedy alone, in seconds.
         lower_bound: Critical-path lower bound (what the greedy alone can prove against).
         starts: Start time of every job of the returned schedule, keyed by job number.
+        problems: What the one schedule checker (`rcpsp_check.schedule_problems`) finds
+            in the returned schedule; a row with problems is a failure, never optimal.
     """
 
     file: str
@@ -57,6 +60,12 @@ class InstanceRow:
     greedy_seconds: float
     lower_bound: int
     starts: dict[int, int] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def feasible(self) -> bool:
+        """True when the checker finds nothing wrong with the returned schedule."""
+        return not self.problems
 
     @property
     def deviation_pct(self) -> float | None:
@@ -70,7 +79,10 @@ class InstanceRow:
 
     @property
     def optimal(self) -> bool:
-        """Makespan equals the reference; without a reference, status OPTIMAL."""
+        """Makespan equals the reference; without a reference, status OPTIMAL; never for
+        an infeasible schedule."""
+        if not self.feasible:
+            return False
         if self.reference is not None:
             return self.makespan == self.reference
         return self.status == "OPTIMAL"
@@ -96,6 +108,8 @@ class InstanceRow:
             "greedy_makespan": self.greedy_makespan,
             "greedy_seconds": round(self.greedy_seconds, 4),
             "starts": {str(job): start for job, start in self.starts.items()},
+            "feasible": self.feasible,
+            "problems": list(self.problems[:5]),
         }
 
 
@@ -106,6 +120,7 @@ class BenchmarkSummary:
     Attributes:
         method: "CP-SAT" or "greedy".
         instances: Number of instances run.
+        infeasible: Rows whose returned schedule the checker rejects (failures).
         optimal: Instances solved to the reference optimum (or proven optimal without one).
         with_reference: Instances that had a reference value.
         mean_deviation_pct: Mean deviation from the reference in percent (None without any).
@@ -116,6 +131,7 @@ class BenchmarkSummary:
 
     method: str
     instances: int
+    infeasible: int
     optimal: int
     with_reference: int
     mean_deviation_pct: float | None
@@ -128,6 +144,7 @@ class BenchmarkSummary:
         return {
             "method": self.method,
             "instances": self.instances,
+            "infeasible": self.infeasible,
             "optimal": self.optimal,
             "with_reference": self.with_reference,
             "mean_deviation_pct": _rounded(self.mean_deviation_pct),
@@ -255,10 +272,12 @@ def _run_one(
         result = greedy_only_result(instance, greedy)
     else:
         result = solve_rcpsp(instance, settings, greedy=greedy)
-    return _row(result, reference, greedy.seconds)
+    return _row(result, reference, greedy.seconds, schedule_problems(instance, result.starts))
 
 
-def _row(result: RcpspResult, reference: int | None, greedy_seconds: float) -> InstanceRow:
+def _row(
+    result: RcpspResult, reference: int | None, greedy_seconds: float, problems: list[str]
+) -> InstanceRow:
     return InstanceRow(
         file=result.name,
         makespan=result.makespan,
@@ -271,6 +290,7 @@ def _row(result: RcpspResult, reference: int | None, greedy_seconds: float) -> I
         greedy_seconds=greedy_seconds,
         lower_bound=result.lower_bound,
         starts=dict(result.starts),
+        problems=tuple(problems),
     )
 
 
@@ -279,7 +299,11 @@ def summarise(rows: Sequence[InstanceRow], method: str) -> BenchmarkSummary:
     greedy = method == "greedy"
     deviations = [
         d
-        for d in (r.greedy_deviation_pct if greedy else r.deviation_pct for r in rows)
+        for d in (
+            r.greedy_deviation_pct if greedy else r.deviation_pct
+            for r in rows
+            if greedy or r.feasible
+        )
         if d is not None
     ]
     seconds = [r.greedy_seconds if greedy else r.seconds for r in rows]
@@ -287,6 +311,7 @@ def summarise(rows: Sequence[InstanceRow], method: str) -> BenchmarkSummary:
     return BenchmarkSummary(
         method=method,
         instances=len(rows),
+        infeasible=0 if greedy else sum(1 for r in rows if not r.feasible),
         optimal=optimal,
         with_reference=len(deviations),
         mean_deviation_pct=fmean(deviations) if deviations else None,

@@ -10,6 +10,7 @@ from essence.domain.access import Role, User, require_case_access, require_role,
 from essence.domain.calendar import local_date
 from essence.domain.case import Case, Consent
 from essence.domain.errors import DuplicateCase, InvalidInput, NotFound
+from essence.domain.family import FamilyNeeds
 from essence.domain.geography import municipality
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
@@ -46,6 +47,7 @@ class Referral:
         pathway: Template name; the newest version is used and kept for the case's life.
         team_travels: The team visits the family's municipality instead of the reverse.
         assign: Explicit clinician per profession; the rest is assigned automatically.
+        needs: What the family needs from the plan (blocked days, interpreter, site, video).
     """
 
     personnummer: str
@@ -58,6 +60,7 @@ class Referral:
     pathway: str = DEFAULT_PATHWAY
     team_travels: bool = False
     assign: dict[Profession, str] = field(default_factory=dict)
+    needs: FamilyNeeds = field(default_factory=FamilyNeeds)
 
 
 def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
@@ -101,6 +104,8 @@ def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
             case, uow.clinicians.list(), uow.cases.open_minutes_by_clinician(), referral.assign
         )
         uow.cases.add(case)
+        if not referral.needs.is_empty:
+            uow.family_needs.put(case.id, referral.needs)
         audit_cases(ctx, uow, user, "case.open", [case.id])
         return case_view(case, local_date(now))
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from essence.domain.access import User
 from essence.domain.case import Case
+from essence.domain.family import FamilyNeeds
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.team import Absence, Clinician
 
@@ -216,6 +217,27 @@ class AppointmentRepository(ABC):
         """Cancel the booked appointments of a case (or of some of its steps); returns
         how many were cancelled."""
 
+    @abstractmethod
+    def start_times(self, case_ids: Iterable[str]) -> dict[tuple[str, str], datetime]:
+        """Booked start (aware, Europe/Stockholm) per (case, step), without loading the
+        scheduler (for worklists)."""
+
+
+class FamilyNeedsRepository(ABC):
+    """What each family needs from the plan (no row: nothing asked for)."""
+
+    @abstractmethod
+    def get(self, case_id: str) -> FamilyNeeds:
+        """The needs of one case (empty `FamilyNeeds` when none are stored)."""
+
+    @abstractmethod
+    def for_cases(self, case_ids: Iterable[str]) -> dict[str, FamilyNeeds]:
+        """The stored needs of several cases, by case id (cases without needs are absent)."""
+
+    @abstractmethod
+    def put(self, case_id: str, needs: FamilyNeeds) -> None:
+        """Store the needs of a case (empty needs remove the row)."""
+
 
 class UnitOfWork(ABC):
     """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
@@ -226,6 +248,7 @@ class UnitOfWork(ABC):
     users: UserRepository
     audit: AuditLog
     appointments: AppointmentRepository
+    family_needs: FamilyNeedsRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

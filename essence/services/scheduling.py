@@ -12,6 +12,7 @@ while the solver ran is re-planned alone (greedy) against its new state.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,12 +22,14 @@ from pydantic import BaseModel
 from essence.domain.access import Role, User, require_case_access, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
-from essence.domain.errors import ConcurrencyConflict, InvalidInput
+from essence.domain.errors import ConcurrencyConflict, InvalidInput, PlanCheckFailed
+from essence.domain.family import FamilyNeeds
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.states import CaseState, StepState
 from essence.domain.team import Clinician
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.calendar_export import clinician_ics, family_ics, family_letter
+from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_planner import plan_clinic
 from essence.scheduling.clinic_problem import (
     Appointment,
@@ -35,6 +38,7 @@ from essence.scheduling.clinic_problem import (
     PlanningCase,
     PlanSettings,
 )
+from essence.scheduling.progress import ProgressCallback, Watch
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import AppointmentStatus, UnitOfWork
 
@@ -79,8 +83,14 @@ class PlanView(BaseModel):
     replanned_alone: list[str] = []
 
 
-def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> PlanningCase:
-    """The scheduler's view of an engine case: done steps, ready dates, bookings from today.
+def planning_case(
+    case: Case,
+    stored: Iterable[Appointment],
+    today: date,
+    needs: FamilyNeeds | None = None,
+) -> PlanningCase:
+    """The scheduler's view of an engine case: done steps, ready dates, bookings from today,
+    and what the family needs (hard rules for the planner).
 
     Only booked appointments of open steps are kept; a cancelled step whose own
     prerequisites are not done yet hands them on to its successors (rule 1).
@@ -124,7 +134,14 @@ def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> Pla
         assigned=assigned,
         bookings=bookings,
         first_name=case.child_name.split()[0] if case.child_name else "",
+        needs=needs or FamilyNeeds(),
     )
+
+
+#: Seconds an interactive `essence schedule plan` searches by default.
+INTERACTIVE_BUDGET_S = 10.0
+#: Seconds the nightly re-plan (daily sweep) searches.
+NIGHTLY_BUDGET_S = 60.0
 
 
 def _planning_template(case: Case) -> PathwayTemplate:
@@ -176,8 +193,9 @@ def read_snapshot(ctx: ServiceContext) -> PlanningSnapshot:
         require_role(user, "plan the schedule", Role.COORDINATOR)
         cases = [c for c in uow.cases.list(open_only=True) if c.state in PLANNABLE]
         stored = _by_case(uow.appointments.list(case_ids=[c.id for c in cases]))
+        needs = uow.family_needs.for_cases([c.id for c in cases])
         return PlanningSnapshot(
-            inputs=[planning_case(c, stored.get(c.id, []), today) for c in cases],
+            inputs=[planning_case(c, stored.get(c.id, []), today, needs.get(c.id)) for c in cases],
             versions={c.id: c.version for c in cases},
             team=uow.clinicians.list(),
         )
@@ -189,13 +207,16 @@ def plan_schedule(
     ctx: ServiceContext,
     *,
     horizon_weeks: int = 10,
-    budget_s: float = 30.0,
+    budget_s: float = INTERACTIVE_BUDGET_S,
     move_bookings: bool = False,
     workers: int = 2,
     seed: int = 0,
     use_cpsat: bool = True,
     book: bool = True,
     deterministic: bool = False,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    grid_minutes: int = 15,
 ) -> PlanView:
     """Plan every open, consented case over the horizon and (by default) book the plan.
 
@@ -204,6 +225,9 @@ def plan_schedule(
     while the solver ran is re-planned alone (greedy) on its new state. With
     `deterministic` (and one worker) the same data gives the same plan on any machine:
     CP-SAT budgets count in deterministic time and LNS runs a fixed number of rounds.
+    `progress` receives live figures (elapsed, best objective, bound); setting `stop`
+    ends the search and books the best plan found so far. The independent checker runs
+    on the plan before anything is written: a plan with findings is never booked.
 
     Raises:
         InvalidInput: a horizon or budget that is not positive.
@@ -219,9 +243,14 @@ def plan_schedule(
         move_bookings=move_bookings,
         deterministic=deterministic,
         lns_rounds=DETERMINISTIC_LNS_ROUNDS if deterministic else 0,
+        grid_minutes=grid_minutes,
     )
+    watch = Watch(progress, stop)
     snapshot = read_snapshot(ctx)
-    plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat)
+    plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat, watch=watch)
+    findings = check_plan(plan, snapshot.inputs, snapshot.team)
+    if findings:
+        raise PlanCheckFailed(f"the plan breaks a rule, nothing was booked: {findings[0]}")
     if not book:
         return plan_view(plan, booked=False)
     written, stale = write_plan(ctx, snapshot, plan)
@@ -282,6 +311,8 @@ def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings)
         if case_id not in snapshot.versions:
             return False
         plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=False)
+        if check_plan(plan, snapshot.inputs, snapshot.team):
+            return False  # never book a plan with findings; the next re-plan tries again
         try:
             _written, stale = write_plan(ctx, snapshot, plan, only={case_id})
         except ConcurrencyConflict:
@@ -439,7 +470,8 @@ def family_documents(ctx: ServiceContext, case_id: str) -> tuple[str, str]:
         )
         first_name = case.child_name.split()[0] if case.child_name else ""
         audit_cases(ctx, uow, user, "schedule.letter", [case_id])
-        letter = family_letter(plan, case_id, team, first_name)
+        needs = uow.family_needs.get(case_id)
+        letter = family_letter(plan, case_id, team, first_name, needs.taken_into_account())
         return letter, family_ics(calendar, case_id, team, stamp=ctx.clock())
 
     return run_use_case(ctx, "schedule.letter", body, case_id=case_id)

@@ -47,6 +47,10 @@ def worklist(
         items = uow.cases.worklist(target, states, booked_until)
         cases = {c.id: c for c in uow.cases.list(ids={i.case_id for i in items})}
         views = [work_item_view(cases[i.case_id], i.step_key, target) for i in items]
+        starts = uow.appointments.start_times(cases)
+        for view in views:
+            begins = starts.get((view.case_id, view.step_key))
+            view.planned_start = f"{begins:%H:%M}" if begins and view.planned_on else None
         audit_cases(ctx, uow, user, "worklist", sorted(cases))
         return views
 

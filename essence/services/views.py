@@ -95,6 +95,7 @@ class WorkItemView(BaseModel):
     planned_on: date | None
     minutes: int
     joint_with: list[str]
+    planned_start: str | None = None
 
 
 class ClinicianView(BaseModel):

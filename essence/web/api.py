@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from essence.domain.professions import Profession
-from essence.services import auth, cases, reporting, steps
+from essence.services import auth, cases, family, reporting, steps
 from essence.services.context import ServiceContext
 from essence.services.reporting import ReportView
 from essence.services.views import AuditLine, CaseSummary, CaseView, StepChange, WorkItemView
@@ -57,6 +57,19 @@ class ReferralIn(BaseModel):
     )
     pathway: str = Field(default=cases.DEFAULT_PATHWAY, max_length=60)
     team_travels: bool = False
+
+
+class FamilyNeedsIn(BaseModel):
+    """What a family needs from the plan (replaces what was stored)."""
+
+    blocked_weekdays: list[str] = Field(
+        default_factory=list, max_length=6, description="mon..sun the family cannot come"
+    )
+    blocked_dates: list[date] = Field(default_factory=list, max_length=100)
+    interpreter_language: str = Field(default="", max_length=40)
+    interpreter_minutes: int = Field(default=0, ge=0, le=120)
+    preferred_site: str = Field(default="", max_length=40)
+    video_preferred: bool = False
 
 
 class ConsentIn(BaseModel):
@@ -143,6 +156,30 @@ def show_case(case_id: CaseId, ctx: Context) -> CaseView:
 def audit_trail(case_id: CaseId, ctx: Context) -> list[AuditLine]:
     """The case's audit trail, the guardian's log extract (coordinators)."""
     return reporting.audit_extract(ctx, case_id)
+
+
+@router.get("/cases/{case_id}/family-needs", response_model=family.FamilyNeedsView, tags=["cases"])
+def family_needs(case_id: CaseId, ctx: Context) -> family.FamilyNeedsView:
+    """What the family needs (blocked days, interpreter, site, video)."""
+    return family.family_needs(ctx, case_id)
+
+
+@router.put("/cases/{case_id}/family-needs", response_model=family.FamilyNeedsView, tags=["cases"])
+def set_family_needs(case_id: CaseId, needs: FamilyNeedsIn, ctx: Context) -> family.FamilyNeedsView:
+    """Replace what the family needs; the next plan honours it as hard rules."""
+    from essence.domain.family import parse_weekdays
+
+    return family.update_family_needs(
+        ctx,
+        case_id,
+        clear=True,
+        blocked_weekdays=parse_weekdays(",".join(needs.blocked_weekdays)),
+        blocked_dates=frozenset(needs.blocked_dates),
+        interpreter_language=needs.interpreter_language,
+        interpreter_minutes=needs.interpreter_minutes,
+        preferred_site=needs.preferred_site,
+        video_preferred=needs.video_preferred,
+    )
 
 
 @router.post("/cases/{case_id}/consent", response_model=CaseView, tags=["cases"])

@@ -5,6 +5,7 @@ benchmark service and the `bench psplib` command (1 worker, fixed seed).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,11 +14,15 @@ from typer.testing import CliRunner
 
 from essence.domain.errors import InvalidInput
 from essence.scheduling.psplib import read_sm, read_solutions
-from essence.scheduling.rcpsp import RcpspInstance, solve_rcpsp
+from essence.scheduling.rcpsp import solve_rcpsp
+from essence.scheduling.rcpsp_check import schedule_problems
 from essence.scheduling.solver import SolverSettings
 from essence.services.benchmarking import run_psplib_benchmark
 
-PSPLIB = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "psplib"
+PSPLIB = Path(
+    os.environ.get("ESSENCE_PSPLIB_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "psplib"
+)
 J30 = PSPLIB / "j30"
 SOLUTIONS = PSPLIB / "j30hrs.sm"
 
@@ -25,29 +30,6 @@ SOLUTIONS = PSPLIB / "j30hrs.sm"
 HARDER = ["j305_3.sm", "j309_1.sm", "j3017_1.sm", "j3021_3.sm", "j3041_1.sm"]
 
 pytestmark = pytest.mark.skipif(not J30.is_dir(), reason="shared PSPLIB j30 folder not present")
-
-
-def schedule_problems(instance: RcpspInstance, starts: dict[int, int]) -> list[str]:
-    """Independent check of a schedule: all jobs placed, precedences and capacities held."""
-    if set(starts) != set(instance.jobs):
-        return ["not every job has a start"]
-    problems = []
-    duration = dict(zip(instance.jobs, instance.durations, strict=True))
-    for job, successors in zip(instance.jobs, instance.successors, strict=True):
-        problems += [
-            f"{s} before {job} ends" for s in successors if starts[s] < starts[job] + duration[job]
-        ]
-    horizon = max(starts[j] + duration[j] for j in instance.jobs)
-    usage = [[0] * len(instance.capacities) for _ in range(horizon)]
-    for job, demand in zip(instance.jobs, instance.demands, strict=True):
-        for moment in range(starts[job], starts[job] + duration[job]):
-            for r, amount in enumerate(demand):
-                usage[moment][r] += amount
-    for moment, used in enumerate(usage):
-        for r, (amount, capacity) in enumerate(zip(used, instance.capacities, strict=True)):
-            if amount > capacity:
-                problems.append(f"resource {r + 1} at t={moment}: {amount} > {capacity}")
-    return problems
 
 
 @pytest.mark.parametrize("file", HARDER)

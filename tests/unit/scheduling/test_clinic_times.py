@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 
 from essence.domain.calendar import STOCKHOLM
+from essence.domain.professions import Organisation, Profession
+from essence.domain.team import Clinician, Roster
+from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import plan_clinic
@@ -51,21 +54,33 @@ def test_a_family_never_has_two_appointments_at_once_and_clinicians_never_overla
             assert end <= start
 
 
-def test_a_day_running_past_the_working_day_is_repacked_inside_it():
+def test_a_day_the_greedy_packing_leaves_a_step_out_of_is_repacked_inside_the_hours():
     pathway = template(
         step("a", "psychologist", minutes=60, attendees=[]),
         step("b", "psychologist", "physician", minutes=60, requires=["a"], attendees=[]),
     )
-    team = [clinician("psy-1", "psychologist"), clinician("md-1", "physician")]
-    instance = build_instance(
-        [case("c1", pathway), case("c2", pathway)], team, settings(workday_minutes=240)
-    )
+    morning = Roster.parse("mon=240@08:00-12:00,tue=240@08:00-12:00,lunch=12:00+0")
+    team = [
+        Clinician("psy-1", "psy-1", Profession.PSYCHOLOGIST, Organisation.BUP, roster=morning),
+        Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
+    ]
+    instance = build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
     assignment, _ = greedy_schedule(instance)
-    late = {i: 11 * 60 + 30 * i for i in assignment}  # 11:00 onwards: past 12:00
-    repacked = repack_day(instance, assignment, sorted(assignment), late)
-    assert repacked is not None
-    ends = [repacked[i] + instance.tasks[i].step.minutes for i in assignment]
-    assert max(ends) <= 12 * 60
-    for task in instance.tasks:
-        for pred, _ in task.preds:
-            assert repacked[task.index] >= repacked[pred] + instance.tasks[pred].step.minutes
+    day = assignment[0][0]
+    indexes = sorted(i for i in assignment if assignment[i][0] == day)
+    repacked = repack_day(instance, assignment, indexes, {})
+    assert repacked is not None and set(repacked) == set(indexes)
+    for index, start in repacked.items():
+        assert start % 15 == 0
+        assert start >= 8 * 60 and start + instance.tasks[index].minutes <= 12 * 60
+        for pred, _ in instance.tasks[index].preds:
+            assert start >= repacked[pred] + instance.tasks[pred].minutes
+
+
+def test_clock_times_keep_lunch_free_and_start_on_the_grid():
+    pathway = template(*(step(f"s{i}", "psychologist", minutes=40) for i in range(5)))
+    team = [clinician("psy-1", "psychologist", minutes=420)]
+    plan = plan_clinic([case("c1", pathway, municipality="Umeå")], team, settings(budget_s=2))
+    for appointment in plan.appointments:
+        assert appointment.start.minute % 15 == 0
+    assert check_plan(plan, [case("c1", pathway)], team) == []

@@ -21,6 +21,7 @@ from essence.scheduling.rcpsp import (
     serial_sgs,
     solve_rcpsp,
 )
+from essence.scheduling.rcpsp_check import schedule_problems
 from essence.scheduling.solver import SolverSettings, solve
 
 SETTINGS = SolverSettings(time_budget_s=5.0, workers=1, random_seed=7)
@@ -32,27 +33,6 @@ def make(durations, successors, demands, capacities, name="t"):
     return RcpspInstance(name, tuple(range(1, n + 1)), durations, successors, demands, capacities)
 
 
-def violations(instance: RcpspInstance, starts: dict[int, int]) -> list[str]:
-    """Independent feasibility check: every precedence and every capacity at every moment."""
-    problems = []
-    duration = dict(zip(instance.jobs, instance.durations, strict=True))
-    for job, successors in zip(instance.jobs, instance.successors, strict=True):
-        for successor in successors:
-            if starts[successor] < starts[job] + duration[job]:
-                problems.append(f"{successor} starts before {job} ends")
-    end = max(starts[j] + duration[j] for j in instance.jobs)
-    for moment in range(end):
-        for r, capacity in enumerate(instance.capacities):
-            used = sum(
-                demand[r]
-                for job, demand in zip(instance.jobs, instance.demands, strict=True)
-                if starts[job] <= moment < starts[job] + duration[job]
-            )
-            if used > capacity:
-                problems.append(f"resource {r + 1} over capacity at t={moment}")
-    return problems
-
-
 def brute_force_makespan(instance: RcpspInstance) -> int:
     """Optimal makespan by trying every start time vector up to the serial horizon."""
     horizon = sum(instance.durations)
@@ -60,7 +40,7 @@ def brute_force_makespan(instance: RcpspInstance) -> int:
     for combo in itertools.product(range(horizon + 1), repeat=instance.size):
         starts = dict(zip(instance.jobs, combo, strict=True))
         makespan = max(s + d for s, d in zip(combo, instance.durations, strict=True))
-        if makespan < best and not violations(instance, starts):
+        if makespan < best and not schedule_problems(instance, starts):
             best = makespan
     return best
 
@@ -113,7 +93,7 @@ def test_jobs_sharing_a_unit_resource_run_one_after_another() -> None:
     result = solve_rcpsp(instance, SETTINGS)
     assert result.makespan == 9
     assert result.status == "OPTIMAL"
-    assert not violations(instance, result.starts)
+    assert not schedule_problems(instance, result.starts)
 
 
 def test_parallel_jobs_with_enough_capacity_take_the_longest_duration() -> None:
@@ -141,14 +121,14 @@ def test_energy_bound_is_reached_when_jobs_pack_tightly() -> None:
     # Total energy = 3*2 + 2 + 2 + 4 = 14 on capacity 2 -> at least 7; 7 is reachable.
     assert result.makespan == 7
     assert result.status == "OPTIMAL"
-    assert not violations(instance, result.starts)
+    assert not schedule_problems(instance, result.starts)
 
 
 def test_zero_duration_dummy_jobs_are_fine() -> None:
     instance = make([0, 3, 2, 0], [(2, 3), (4,), (4,), ()], [(0,), (1,), (1,), (0,)], (1,))
     result = solve_rcpsp(instance, SETTINGS)
     assert result.makespan == 5
-    assert not violations(instance, result.starts)
+    assert not schedule_problems(instance, result.starts)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -157,7 +137,7 @@ def test_cp_sat_matches_brute_force_on_small_random_instances(seed: int) -> None
     result = solve_rcpsp(instance, SETTINGS)
     assert result.status == "OPTIMAL"
     assert result.makespan == brute_force_makespan(instance)
-    assert not violations(instance, result.starts)
+    assert not schedule_problems(instance, result.starts)
 
 
 # --- greedy -----------------------------------------------------------------------------------
@@ -168,7 +148,7 @@ def test_greedy_schedules_are_feasible_and_never_below_the_optimum(seed: int) ->
     instance = random_instance(100 + seed, jobs=8)
     greedy = greedy_schedule(instance, random_passes=5, rng=np.random.default_rng(seed))
     starts = dict(zip(instance.jobs, greedy.starts, strict=True))
-    assert not violations(instance, starts)
+    assert not schedule_problems(instance, starts)
     assert greedy.makespan == makespan_of(instance, greedy.starts)
     assert greedy.makespan >= solve_rcpsp(instance, SETTINGS, greedy=greedy).makespan
     assert greedy.makespan >= critical_path_length(instance)
@@ -187,7 +167,7 @@ def test_justification_never_lengthens_a_schedule() -> None:
         starts = serial_sgs(instance, list(range(instance.size)))
         improved = justify(instance, starts)
         assert makespan_of(instance, improved) <= makespan_of(instance, starts)
-        assert not violations(instance, dict(zip(instance.jobs, improved, strict=True)))
+        assert not schedule_problems(instance, dict(zip(instance.jobs, improved, strict=True)))
 
 
 # --- solver settings and report ----------------------------------------------------------------

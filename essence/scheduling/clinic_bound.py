@@ -1,0 +1,374 @@
+"""A lower bound on the clinic objective that is strong for this model, reported by parts.
+
+Each part bounds one term of the objective (`clinic_objective.evaluate`) for any plan that
+places the same steps: lead time from each case's critical path, today, waiting lags and
+the earliest day its professions have room, tightened by the capacity of each profession
+over the horizon (the k-th feedback cannot come before the day the team has worked the k
+smallest workloads); step days the same way per step; visit days from the 4-hour cap and
+waiting lags between family steps; staff km from the trips the minutes away need; the
+clinicians already fixed for a child. The sum is a valid bound, so the gap against it
+tells how far from optimal a plan can be, and the parts show where that gap sits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+from ortools.graph.python import linear_sum_assignment
+
+from essence.scheduling.clinic_greedy import Assignment, DayLoad, task_order
+from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.clinic_objective import lateness_cost, lead_offset_days
+
+NONE = -(10**9)
+
+
+@dataclass(frozen=True)
+class BoundParts:
+    """The bound's parts, in objective points (their sum is the bound).
+
+    Attributes:
+        lead: Feedback days and lateness beyond 90/140 days, summed over cases.
+        step_days: The small per-step-day cost of the steps to place.
+        visit_days: Family visit days.
+        staff_km: Km driven by staff.
+        continuity: Extra clinicians per child and profession.
+    """
+
+    lead: int
+    step_days: int
+    visit_days: int
+    staff_km: int
+    continuity: int
+
+    @property
+    def total(self) -> int:
+        """The bound: the sum of its parts."""
+        return self.lead + self.step_days + self.visit_days + self.staff_km + self.continuity
+
+    def to_dict(self) -> dict[str, int]:
+        """Plain data, with the total."""
+        return {**asdict(self), "total": self.total}
+
+
+def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
+    """A lower bound on the objective of any plan placing exactly the tasks of `assignment`
+    (fixed bookings where they are), by parts."""
+    placed = [t for t in instance.tasks if t.index in assignment]
+    fixed = {t.index: assignment[t.index] for t in placed if t.fixed}
+    load = DayLoad()
+    for index, where in fixed.items():
+        load.add(instance, instance.tasks[index], *where)
+    earliest = earliest_days(instance, assignment, fixed, load)
+    free = [t for t in placed if t.index not in fixed]
+    weights = instance.settings.weights
+    step_days = weights.step_day * _step_days(instance, free, earliest, load)
+    return BoundParts(
+        lead=_lead(instance, placed, fixed, earliest, load),
+        step_days=step_days,
+        visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
+        staff_km=weights.staff_km * _staff_km(instance, free, load),
+        continuity=weights.continuity * _continuity(placed, load),
+    )
+
+
+# --- earliest days ----------------------------------------------------------------------------
+
+
+def earliest_days(
+    instance: Instance, assignment: Assignment, fixed: Assignment, load: DayLoad
+) -> dict[int, int]:
+    """Earliest day of each placed task: release, prerequisites with lags, blocked family
+    days, and the first day every profession slot has a clinician with room (capacity and
+    working span left after the fixed bookings)."""
+    earliest: dict[int, int] = {}
+    for task in task_order(instance):
+        if task.index not in assignment:
+            continue
+        if task.index in fixed:
+            earliest[task.index] = fixed[task.index][0]
+            continue
+        day = task.release
+        for pred, lag in task.preds:
+            if pred in earliest:
+                day = max(day, earliest[pred] + lag)
+        earliest[task.index] = _first_day_with_room(instance, task, max(0, day), load)
+    return earliest
+
+
+def _first_day_with_room(instance: Instance, task: Task, day: int, load: DayLoad) -> int:
+    for candidate in range(day, instance.horizon):
+        if candidate in task.blocked_days:
+            continue
+        if all(
+            any(_room(instance, task, c, candidate, load) for c in slot) for slot in task.candidates
+        ):
+            return candidate
+    return day
+
+
+def _room(instance: Instance, task: Task, clinician_id: str, day: int, load: DayLoad) -> bool:
+    key = (clinician_id, day)
+    minutes = instance.capacity[clinician_id][day] - load.minutes[key]
+    span = instance.span[clinician_id][day] - load.slot[key] - load.travel_minutes[key]
+    return minutes >= task.staff_minutes and span >= instance.slot_minutes(task)
+
+
+# --- lead time ---------------------------------------------------------------------------------
+
+
+def _lead(
+    instance: Instance,
+    placed: list[Task],
+    fixed: Assignment,
+    earliest: dict[int, int],
+    load: DayLoad,
+) -> int:
+    total = 0
+    feedback = []
+    for task in placed:
+        if not task.is_feedback:
+            continue
+        offset = lead_offset_days(instance, task.case_id)
+        if task.index in fixed:
+            total += lateness_cost(instance, fixed[task.index][0] + offset)
+        else:
+            feedback.append(task)
+    if not feedback:
+        return total
+    ranks = _rank_days(instance, feedback, placed, fixed, earliest, load)
+    costs = [
+        [
+            lateness_cost(
+                instance,
+                max(earliest[task.index], rank) + lead_offset_days(instance, task.case_id),
+            )
+            for rank in ranks
+        ]
+        for task in feedback
+    ]
+    return total + _min_assignment(costs)
+
+
+def _rank_days(
+    instance: Instance,
+    feedback: list[Task],
+    placed: list[Task],
+    fixed: Assignment,
+    earliest: dict[int, int],
+    load: DayLoad,
+) -> list[int]:
+    """Day before which the k-th feedback cannot come, for k = 1..n (per profession: the
+    first day the team has had the minutes for the k smallest workloads; the largest over
+    professions)."""
+    ancestors = _ancestors_by_case(instance, feedback, placed, fixed)
+    ranks = [0] * len(feedback)
+    professions = {p for t in placed for p in t.step.professions}
+    for profession in professions:
+        workloads = []
+        first = instance.horizon
+        for task in feedback:
+            minutes = 0
+            for member in ancestors[task.index]:
+                count = sum(1 for p in member.step.professions if p == profession)
+                if count:
+                    minutes += count * member.staff_minutes
+                    first = min(first, earliest[member.index])
+            workloads.append(minutes)
+        days = _completion_days(instance, profession, sorted(workloads), first, load)
+        ranks = [max(a, b) for a, b in zip(ranks, days, strict=True)]
+    return ranks
+
+
+def _ancestors_by_case(
+    instance: Instance, feedback: list[Task], placed: list[Task], fixed: Assignment
+) -> dict[int, list[Task]]:
+    """Free tasks that must be done by each feedback (its prerequisites, and itself)."""
+    result: dict[int, list[Task]] = {}
+    wanted = {t.index for t in placed if t.index not in fixed}
+    for task in feedback:
+        seen = {task.index}
+        stack = [task.index]
+        while stack:
+            for pred, _ in instance.tasks[stack.pop()].preds:
+                if pred in wanted and pred not in seen:
+                    seen.add(pred)
+                    stack.append(pred)
+        result[task.index] = [instance.tasks[i] for i in sorted(seen)]
+    return result
+
+
+def _completion_days(
+    instance: Instance, profession: object, workloads: list[int], first: int, load: DayLoad
+) -> list[int]:
+    """For sorted workloads: the first day by which the profession's free minutes from
+    `first` on cover the k smallest (a preemptive single-resource relaxation)."""
+    capacity = _profession_capacity(instance, profession, load)
+    days = []
+    need = cumulative = 0
+    day = max(0, first) - 1
+    for minutes in workloads:
+        need += minutes
+        if need == 0:
+            days.append(0)
+            continue
+        while cumulative < need and day + 1 < instance.horizon:
+            day += 1
+            cumulative += capacity[day]
+        days.append(day if cumulative >= need else instance.horizon)
+    return days
+
+
+def _profession_capacity(instance: Instance, profession: object, load: DayLoad) -> list[int]:
+    team = [c.id for c in instance.clinicians.values() if c.profession == profession]
+    return [
+        sum(max(0, instance.capacity[c][day] - load.minutes[(c, day)]) for c in team)
+        for day in range(instance.horizon)
+    ]
+
+
+def _min_assignment(costs: list[list[int]]) -> int:
+    """The least total cost of giving each row its own column (Hungarian method)."""
+    solver = linear_sum_assignment.SimpleLinearSumAssignment()
+    for row, line in enumerate(costs):
+        for column, cost in enumerate(line):
+            solver.add_arc_with_cost(row, column, int(cost))
+    if solver.solve() != solver.OPTIMAL:
+        return sum(min(line) for line in costs)
+    return int(solver.optimal_cost())
+
+
+# --- step days ---------------------------------------------------------------------------------
+
+
+def _step_days(
+    instance: Instance, free: list[Task], earliest: dict[int, int], load: DayLoad
+) -> int:
+    """Sum of step days: each profession's steps (by their first profession) cannot all be
+    early when its minutes are short; paired sorted with their earliest days."""
+    by_profession: dict[object, list[Task]] = defaultdict(list)
+    for task in free:
+        by_profession[task.step.professions[0]].append(task)
+    total = 0
+    for profession, tasks in by_profession.items():
+        starts = sorted(earliest[t.index] for t in tasks)
+        first = starts[0]
+        sizes = sorted(t.staff_minutes for t in tasks)
+        ranks = _completion_days(instance, profession, sizes, first, load)
+        total += sum(max(a, b) for a, b in zip(starts, ranks, strict=True))
+    return total
+
+
+# --- visit days ------------------------------------------------------------------------------
+
+
+def _visit_days(instance: Instance, placed: list[Task], fixed: Assignment) -> int:
+    minutes: dict[str, int] = defaultdict(int)
+    fixed_days: dict[str, set[int]] = defaultdict(set)
+    for task in placed:
+        if task.family_minutes:
+            minutes[task.case_id] += task.family_minutes
+            if task.index in fixed:
+                fixed_days[task.case_id].add(fixed[task.index][0])
+    chains = _family_chains(instance, placed)
+    total = 0
+    for case_id, used in minutes.items():
+        limit = max(1, instance.family_limit(case_id))
+        total += max(math.ceil(used / limit), len(fixed_days[case_id]), chains.get(case_id, 0))
+    return total
+
+
+def _family_chains(instance: Instance, placed: list[Task]) -> dict[str, int]:
+    """Per case, the most family steps on one chain that must be on different days
+    (a positive waiting lag lies between them)."""
+    wanted = {t.index for t in placed}
+    same: dict[int, int] = {}
+    later: dict[int, int] = {}
+    best: dict[str, int] = defaultdict(int)
+    for task in task_order(instance):
+        if task.index not in wanted:
+            continue
+        same_in, later_in = 0, NONE
+        for pred, lag in task.preds:
+            if pred not in same:
+                continue
+            if lag > 0:
+                later_in = max(later_in, same[pred], later[pred])
+            else:
+                same_in = max(same_in, same[pred])
+                later_in = max(later_in, later[pred])
+        if task.family_minutes:
+            value = max(max(same_in, 1), later_in + 1)
+            same[task.index], later[task.index] = value, NONE
+            best[task.case_id] = max(best[task.case_id], value)
+        else:
+            same[task.index], later[task.index] = same_in, later_in
+    return best
+
+
+# --- staff km and continuity -------------------------------------------------------------------
+
+
+def _staff_km(instance: Instance, free: list[Task], load: DayLoad) -> int:
+    """Trips the free minutes away from base need beyond the fixed trips' spare room,
+    each at the shortest round trip of its candidates; plus the fixed trips' km."""
+    total = sum(instance.trip_km(c, m) for (c, _), m in load.trip.items())
+    need: dict[tuple[str, int, object], list[Task]] = defaultdict(list)
+    for task in free:
+        for slot, candidates in enumerate(task.candidates):
+            if task.destination and all(instance.needs_trip(task, c) for c in candidates):
+                need[(task.destination, slot, task.step.professions[slot])].append(task)
+    grouped: dict[tuple[str, object], list[Task]] = defaultdict(list)
+    candidates_of: dict[tuple[str, object], set[str]] = defaultdict(set)
+    for (destination, slot, profession), tasks in need.items():
+        grouped[(destination, profession)] += tasks
+        for task in tasks:
+            candidates_of[(destination, profession)].update(task.candidates[slot])
+    for (destination, _), tasks in grouped.items():
+        team = candidates_of[(destination, _)]
+        total += _trips_needed(instance, destination, tasks, team, load) * min(
+            instance.trip_km(c, destination) for c in team
+        )
+    return total
+
+
+def _trips_needed(
+    instance: Instance, destination: str, tasks: list[Task], team: set[str], load: DayLoad
+) -> int:
+    minutes = sum(t.staff_minutes for t in tasks)
+    slots = sum(instance.slot_minutes(t) for t in tasks)
+    spare_minutes = spare_slots = 0
+    for (clinician_id, day), where in load.trip.items():
+        if where == destination and clinician_id in team:
+            key = (clinician_id, day)
+            spare_minutes += max(0, instance.capacity[clinician_id][day] - load.minutes[key])
+            spare_slots += max(
+                0, instance.span[clinician_id][day] - load.slot[key] - load.travel_minutes[key]
+            )
+    best_minutes = best_slots = 0
+    for clinician_id in team:
+        travel = instance.trip_block_minutes(clinician_id, destination)
+        for day in range(instance.horizon):
+            best_minutes = max(best_minutes, instance.capacity[clinician_id][day])
+            best_slots = max(best_slots, instance.span[clinician_id][day] - travel)
+    if best_minutes <= 0 or best_slots <= 0:
+        return 0
+    by_minutes = math.ceil(max(0, minutes - spare_minutes) / best_minutes)
+    by_slots = math.ceil(max(0, slots - spare_slots) / best_slots)
+    return max(by_minutes, by_slots)
+
+
+def _continuity(placed: list[Task], load: DayLoad) -> int:
+    """Clinicians already fixed for a child beyond the first, per profession; a step
+    needing two of one profession needs two."""
+    needed: dict[tuple[str, object], int] = defaultdict(int)
+    for task in placed:
+        for profession in set(task.step.professions):
+            count = sum(1 for p in task.step.professions if p == profession)
+            needed[(task.case_id, profession)] = max(needed[(task.case_id, profession)], count)
+    total = 0
+    for key, count in needed.items():
+        total += max(count, len(load.used.get(key, []))) - 1
+    return total

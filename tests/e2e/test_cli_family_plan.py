@@ -1,0 +1,57 @@
+"""Through the CLI: a plan shows 15-minute clock times and honours what a family needs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from tests.e2e.conftest import Cli
+
+
+def minutes(clock: str) -> int:
+    hours, mins = clock.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def test_a_cli_plan_keeps_the_familys_blocked_weekday_arrival_and_interpreter(
+    cli: Cli, opened_case
+) -> None:
+    case_id = opened_case(
+        "--municipality", "Sorsele", "--blocked-weekdays", "fri",
+        "--interpreter", "somali", "--interpreter-minutes", "15", "--preferred-site", "Umeå",
+    )  # fmt: skip
+    planned = cli("schedule", "plan", "--budget-s", "3", "--workers", "1", "--json")
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["booked"]
+    shown = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    family = [row for row in shown if row["family_facing"]]
+    assert family
+    for row in shown:
+        assert minutes(row["start"]) % 15 == 0
+    # Sorsele -> Umeå is 280 km (210 min): leave at 07:00, arrive 10:30; home by 18:00.
+    for row in family:
+        assert date.fromisoformat(row["day"]).weekday() != 4
+        assert minutes(row["start"]) >= 10 * 60 + 30
+        assert minutes(row["end"]) <= 14 * 60 + 30
+        assert "Umeå" in row["place"]
+    intake = next(r for r in family if r["step_key"] == "intake")
+    assert minutes(intake["end"]) - minutes(intake["start"]) == 45 + 15
+    letter = cli("schedule", "letter", case_id)
+    assert "Fridays" in letter.stdout and "interpreter (somali)" in letter.stdout
+    clinician = intake["clinicians"][0]
+    items = json.loads(cli("worklist", "--clinician", clinician, "--json").stdout)
+    booked = [i for i in items if i["case_id"] == case_id and i["planned_on"]]
+    assert all(i["planned_start"] for i in booked)
+
+
+def test_case_edit_changes_the_needs_and_refuses_a_bad_weekday(cli: Cli, opened_case) -> None:
+    case_id = opened_case()
+    changed = cli("case", "edit", case_id, "--blocked-weekdays", "mon,fri", "--video", "--json")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout)["blocked_weekdays"] == ["mon", "fri"]
+    shown = json.loads(cli("case", "needs", case_id, "--json").stdout)
+    assert shown["video_preferred"] is True
+    bad = cli("case", "edit", case_id, "--blocked-weekdays", "funday")
+    assert bad.exit_code == 2 and "blocked weekday" in bad.output
+    assert json.loads(cli("case", "needs", case_id, "--json").stdout) == shown
