@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -77,3 +80,27 @@ def initialise(
     ctx = context(database_url=url, require_schema=False)
     created = setup.seed(ctx, default_template(), with_demo_team=demo_team)
     return describe_url(url), created
+
+
+@contextmanager
+def scratch_context(
+    clock: Callable[[], datetime], directory: str | None = None
+) -> Iterator[ServiceContext]:
+    """A context on a new, initialised SQLite file in a temporary folder (the digital twin's
+    scratch database; never the user's). The file and its engine go when the block ends,
+    unless `directory` is given, in which case ``twin.db`` stays there for inspection.
+    """
+    with tempfile.TemporaryDirectory(prefix="essence-twin-") as temporary:
+        folder = Path(directory) if directory else Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        database = folder / "twin.db"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{database}"
+        initialise(database_url=url)
+        try:
+            yield context(database_url=url, clock=clock)
+        finally:
+            engine = _ENGINES.pop(url, None)
+            if engine is not None:
+                engine.dispose()

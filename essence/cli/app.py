@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, family, pathway, schedule, simulate, steps, team, web
+from essence.cli import bench, cases, family, pathway, schedule, simulate, steps, team, twin, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.add_typer(bench.app, name="bench")
 app.command("worklist")(steps.worklist_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("capacity")(simulate.capacity_command)
+app.command("twin")(twin.twin_command)
 app.command("web")(web.web_command)
 
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import EssenceError
-from essence.web import api, pages, planner
+from essence.web import api, pages, planner, twin
 from essence.web.deps import WebState
 from essence.web.problems import (
     from_error,
@@ -57,6 +57,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(planner.router)
+    app.include_router(twin.router)
     _install_error_handlers(app)
     return app
 
