@@ -84,7 +84,9 @@ def _replication_result(
     run: TwinRun, cases: dict[str, Case], held: list[Appointment], team: list[Clinician]
 ) -> ReplicationResult:
     model = run.model
-    cohort = [c for c in run.children if c.in_cohort]
+    # children of the window whose referral arrived before the run ended (all of them,
+    # unless the run was cut short with max_days)
+    cohort = [c for c in run.children if c.in_cohort and c.index in run.case_ids]
     held_by_case: dict[str, list[Appointment]] = {}
     for appointment in held:
         held_by_case.setdefault(appointment.case_id, []).append(appointment)
