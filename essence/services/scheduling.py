@@ -315,11 +315,20 @@ def write_plan(
         written: list[str] = []
         stale: list[str] = []
         now = ctx.clock()
-        for case in uow.cases.list(ids=wanted_ids):
+        loaded = uow.cases.list(ids=wanted_ids)
+        for case in loaded:
             if case.version != snapshot.versions[case.id] or case.state not in PLANNABLE:
                 stale.append(case.id)
+        writing = {c.id for c in loaded} - set(stale)
+        outside = [a for a in uow.appointments.list() if a.case_id not in writing]
+        for case in loaded:
+            if case.id not in writing:
                 continue
-            fresh = [a for a in planned.get(case.id, []) if case.steps[a.step_key].is_open]
+            fresh = [
+                a
+                for a in planned.get(case.id, [])
+                if case.steps[a.step_key].is_open and not _clashes(a, outside)
+            ]
             _apply_plan(case, fresh)
             changed = uow.appointments.sync(case.id, fresh, now)
             uow.cases.save(case)
@@ -352,6 +361,18 @@ def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings)
         if not stale:
             return True
     return False
+
+
+def _clashes(appointment: Appointment, booked: list[Appointment]) -> bool:
+    """True when one of the appointment's clinicians is booked elsewhere at that time (a
+    booking the plan did not see, e.g. of a case that changed while it was solved)."""
+    return any(
+        other.start < appointment.end
+        and appointment.start < other.end
+        and set(other.clinician_ids) & set(appointment.clinician_ids)
+        for other in booked
+        if other.day == appointment.day
+    )
 
 
 def _apply_plan(case: Case, fresh: list[Appointment]) -> None:
