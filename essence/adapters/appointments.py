@@ -138,10 +138,7 @@ class SqlAppointmentRepository(AppointmentRepository):
             chunk = wanted[start : start + _ID_CHUNK]
             query = select(
                 AppointmentRecord.case_id, AppointmentRecord.step_key, AppointmentRecord.start
-            ).where(
-                col(AppointmentRecord.case_id).in_(chunk),
-                col(AppointmentRecord.status) == BOOKED,
-            )
+            ).where(col(AppointmentRecord.case_id).in_(chunk), AppointmentRecord.status == BOOKED)
             for case_id, step_key, begins in self.session.exec(query):
                 found[(case_id, step_key)] = begins.astimezone(STOCKHOLM)
         return found

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from essence.domain.calendar import add_working_days, at_local
 from essence.domain.geography import road_km
+from essence.domain.pathway import StepDefinition
 from essence.domain.team import Clinician
 from essence.scheduling.clinic_instance import family_drive_minutes
 from essence.scheduling.clinic_problem import Appointment, Plan, PlanningCase, PlanSettings
@@ -49,6 +50,7 @@ class _Context:
     team: dict[str, Clinician]
     cases: dict[str, PlanningCase]
     frozen_kept: set[tuple[str, str]]
+    frozen_end: date
 
     def minute(self, appointment: Appointment) -> int:
         return appointment.start.hour * 60 + appointment.start.minute
@@ -58,8 +60,10 @@ class _Context:
         return (appointment.case_id, appointment.step_key) in self.frozen_kept
 
     def travel(self, appointment: Appointment) -> int:
-        case = self.cases[appointment.case_id]
-        return case.template.step(appointment.step_key).travel_minutes
+        return self.step(appointment).travel_minutes
+
+    def step(self, appointment: Appointment) -> StepDefinition:
+        return self.cases[appointment.case_id].template.step(appointment.step_key)
 
 
 def check_plan(
@@ -110,7 +114,7 @@ def _context(
                 minute = appointment.start.hour * 60 + appointment.start.minute
                 if appointment.day == booking.day and minute == booking.start_minute:
                     kept.add((case.case_id, booking.step_key))
-    return _Context(plan, settings, {c.id: c for c in clinicians}, by_case, kept)
+    return _Context(plan, settings, {c.id: c for c in clinicians}, by_case, kept, frozen_end)
 
 
 def _frozen_end(settings: PlanSettings) -> date:
@@ -208,8 +212,8 @@ def _working_hours(ctx: _Context) -> list[Finding]:
         for clinician_id in appointment.clinician_ids:
             clinician = ctx.team[clinician_id]
             start, end = clinician.hours_on(appointment.day)
-            clock = f"{appointment.start:%H:%M}-{appointment.end:%H:%M}"
             if low < start or high > end:
+                clock = f"{appointment.start:%H:%M}-{appointment.end:%H:%M}"
                 findings.append(
                     _finding(
                         "working-hours",
@@ -380,7 +384,7 @@ def _family_needs(ctx: _Context) -> list[Finding]:
             findings.append(
                 _finding("interpreter", appointment, f"{appointment.minutes} min, needs {expected}")
             )
-        if appointment.day < _frozen_end(ctx.settings) and not appointment.booked:
+        if appointment.day < ctx.frozen_end and not appointment.booked:
             findings.append(_finding("frozen", appointment, "new family time inside the notice"))
     return findings
 
@@ -428,7 +432,7 @@ def _trips(ctx: _Context) -> list[Finding]:
 
 def _frozen(ctx: _Context) -> list[Finding]:
     planned = {(a.case_id, a.step_key): a for a in ctx.plan.appointments}
-    frozen_end = _frozen_end(ctx.settings)
+    frozen_end = ctx.frozen_end
     findings = []
     for case in ctx.cases.values():
         for booking in case.bookings:

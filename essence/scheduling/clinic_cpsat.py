@@ -453,6 +453,8 @@ def solve_day_level(
     cm = build_model(instance, greedy)
     big = len(cm.free) >= settings.lns_min_tasks
     left = settings.budget_s - (time.perf_counter() - started)
+    if settings.deterministic:  # the same budget whatever the machine's load
+        left = settings.budget_s
     # A big model first gets enough time for presolve and the hint (it gives the bound).
     first_budget = min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s) if big else left
     watch = watch or Watch()

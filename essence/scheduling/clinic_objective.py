@@ -61,3 +61,34 @@ def evaluate(instance: Instance, assignment: Assignment) -> int:
     total += weights.staff_km * sum(instance.trip_km(c, m) for c, _, m in trips)
     total += weights.continuity * sum(len(ids) - 1 for ids in used.values())
     return total
+
+
+def evaluate_parts(instance: Instance, assignment: Assignment) -> dict[str, int]:
+    """The objective split like `clinic_bound.BoundParts` (plus moves), to compare part by
+    part where the gap to the bound is."""
+    weights = instance.settings.weights
+    parts = dict.fromkeys(("lead", "step_days", "visit_days", "staff_km", "continuity", "moves"), 0)
+    family_days: set[tuple[str, int]] = set()
+    trips: set[tuple[str, int, str]] = set()
+    used: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for task in instance.tasks:
+        if task.index not in assignment:
+            continue
+        day, clinician_ids = assignment[task.index]
+        if task.is_feedback:
+            parts["lead"] += lateness_cost(instance, day + lead_offset_days(instance, task.case_id))
+        if not task.fixed:
+            parts["step_days"] += weights.step_day * day
+        if task.family_minutes:
+            family_days.add((task.case_id, day))
+        if moved(instance, task, (day, clinician_ids)):
+            parts["moves"] += weights.move
+        for profession, clinician_id in zip(task.step.professions, clinician_ids, strict=True):
+            used[(task.case_id, profession.value)].add(clinician_id)
+            if instance.needs_trip(task, clinician_id):
+                trips.add((clinician_id, day, task.destination or ""))
+    parts["visit_days"] = weights.visit_day * len(family_days)
+    parts["staff_km"] = weights.staff_km * sum(instance.trip_km(c, m) for c, _, m in trips)
+    parts["continuity"] = weights.continuity * sum(len(ids) - 1 for ids in used.values())
+    parts["total"] = sum(parts.values())
+    return parts

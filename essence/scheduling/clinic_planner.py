@@ -21,7 +21,7 @@ from essence.scheduling.clinic_check import Finding, check_plan
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
 from essence.scheduling.clinic_instance import Instance, build_instance
-from essence.scheduling.clinic_objective import evaluate, moved
+from essence.scheduling.clinic_objective import evaluate, evaluate_parts, moved
 from essence.scheduling.clinic_problem import (
     Appointment,
     Booking,
@@ -79,7 +79,13 @@ def plan_clinic(
     instance = build_instance(cases, clinicians, stage_one)
     greedy, not_placed = greedy_schedule(instance)
     greedy_value = evaluate(instance, greedy)
-    watch.report(objective=float(greedy_value), bound=float(lower_bound(instance, greedy).total))
+    live_bound = lower_bound(instance, greedy).total if watch.on_progress else None
+    watch.report(objective=float(greedy_value), bound=live_bound)
+    if not settings.deterministic:  # the time spent so far comes out of stage 1's budget
+        spent = time.perf_counter() - started
+        instance.settings = dataclasses.replace(
+            stage_one, budget_s=max(0.2, stage_one.budget_s - spent)
+        )
     has_free = any(not t.fixed for t in instance.tasks if t.index in greedy)
     if use_cpsat and has_free and not watch.stopped:
         assignment, report, method = solve_day_level(instance, greedy, watch)
@@ -199,6 +205,7 @@ def _plan_of(
         settings=instance.settings,
         bound_parts=parts,
         cpsat_bound=report.best_bound,
+        objective_parts=evaluate_parts(instance, assignment),
     )
 
 

@@ -378,6 +378,7 @@ class Plan:
             plan that was not solved (e.g. rebuilt from bookings).
         cpsat_bound: CP-SAT's own bound of the day-level model (None when it has none);
             `report.best_bound` is the better of the two.
+        objective_parts: The objective split like the bound (`evaluate_parts`).
     """
 
     appointments: tuple[Appointment, ...]
@@ -390,6 +391,7 @@ class Plan:
     settings: PlanSettings
     bound_parts: object | None = None
     cpsat_bound: float | None = None
+    objective_parts: dict[str, int] | None = None
 
     @property
     def moved_count(self) -> int:
@@ -418,6 +420,7 @@ class Plan:
                 "greedy_objective": self.greedy_objective,
                 "cpsat_bound": self.cpsat_bound,
                 "bound_parts": self.bound_parts.to_dict() if self.bound_parts else None,
+                "objective_parts": self.objective_parts,
             },
             "staff_km": self.staff_km,
             "appointments": [

@@ -454,43 +454,80 @@ def _merged(blocks: Blocks) -> Blocks:
 def repair(
     instance: Instance, clock: Clock, assignment: Assignment, starts: dict[int, int]
 ) -> dict[int, str]:
-    """Move each task without a time to another day with room, else drop it (and every
-    step after it). Returns the dropped tasks with the reason."""
+    """Give each task without a time another day with room (before its successors); if
+    there is none, re-place it with every step after it, later if need be; what still
+    finds no day is dropped (with the steps after it). Returns the dropped tasks with the
+    reason. `assignment` and `starts` are updated in place."""
     dropped: dict[int, str] = {}
+    load = _load_of(instance, assignment, starts)
+    for task in sorted(
+        (instance.tasks[i] for i in assignment if i not in starts), key=lambda t: t.index
+    ):
+        if task.index in dropped or task.index in starts or task.index not in assignment:
+            continue
+        moved = _another_day(instance, clock, load, assignment, starts, task)
+        if moved is not None:
+            _commit(instance, clock, load, assignment, starts, task, moved)
+            continue
+        clock, load = _replace_with_successors(instance, assignment, starts, task, dropped)
+    return dropped
+
+
+def _replace_with_successors(
+    instance: Instance,
+    assignment: Assignment,
+    starts: dict[int, int],
+    task: Task,
+    dropped: dict[int, str],
+) -> tuple[Clock, DayLoad]:
+    """Take the task and every step after it out, then place them again in pathway order
+    on the first day with room and a clock time."""
+    subtree = [task.index, *(i for i in descendants(instance, task.index) if i in assignment)]
+    first_day = {i: assignment[i][0] for i in subtree}
+    for index in subtree:
+        assignment.pop(index, None)
+        starts.pop(index, None)
+    clock = _rebuild(instance, assignment, starts)
+    load = _load_of(instance, assignment, starts)
+    for index in sorted(subtree):
+        member = instance.tasks[index]
+        waiting = next((p for p, _ in member.preds if p not in assignment), None)
+        if waiting is not None:
+            dropped[index] = f"waits for {instance.tasks[waiting].key} (not scheduled yet)"
+            continue
+        moved = _another_day(instance, clock, load, assignment, starts, member)
+        if moved is None:
+            dropped[index] = (
+                f"no clock time on {instance.days[first_day[index]]} or a later day within "
+                "working hours, lunch and the family's travel window (not scheduled yet)"
+            )
+            continue
+        _commit(instance, clock, load, assignment, starts, member, moved)
+    return clock, load
+
+
+def _commit(
+    instance: Instance,
+    clock: Clock,
+    load: DayLoad,
+    assignment: Assignment,
+    starts: dict[int, int],
+    task: Task,
+    moved: tuple[int, tuple[str, ...], int],
+) -> None:
+    day, clinician_ids, start = moved
+    assignment[task.index] = (day, clinician_ids)
+    starts[task.index] = start
+    clock.reserve(task, day, clinician_ids, start)
+    load.add(instance, task, day, clinician_ids)
+
+
+def _load_of(instance: Instance, assignment: Assignment, starts: dict[int, int]) -> DayLoad:
     load = DayLoad()
     for index, placed in assignment.items():
         if index in starts:
             load.add(instance, instance.tasks[index], *placed)
-    for task in sorted(
-        (instance.tasks[i] for i in assignment if i not in starts), key=lambda t: t.index
-    ):
-        if task.index in dropped:
-            continue
-        moved = _another_day(instance, clock, load, assignment, starts, task)
-        if moved is not None:
-            day, clinician_ids, start = moved
-            assignment[task.index] = (day, clinician_ids)
-            starts[task.index] = start
-            clock.reserve(task, day, clinician_ids, start)
-            load.add(instance, task, day, clinician_ids)
-            continue
-        day = assignment[task.index][0]
-        reason = (
-            f"no clock time on {instance.days[day]} within working hours, lunch and the "
-            "family's travel window, and no other day with room (not scheduled yet)"
-        )
-        for index in [task.index, *descendants(instance, task.index)]:
-            if index in assignment:
-                dropped.setdefault(
-                    index,
-                    reason
-                    if index == task.index
-                    else (f"waits for {task.key} (not scheduled yet)"),
-                )
-    for index in dropped:
-        assignment.pop(index, None)
-        starts.pop(index, None)
-    return dropped
+    return load
 
 
 def descendants(instance: Instance, index: int) -> list[int]:

@@ -170,12 +170,6 @@ def _still_possible(case: Case, kept: list[Appointment]) -> list[Appointment]:
     return [a for a in kept if can_happen(a.step_key)]
 
 
-#: Seconds an interactive `essence schedule plan` searches by default.
-INTERACTIVE_BUDGET_S = 10.0
-#: Seconds the nightly re-plan (daily sweep) searches.
-NIGHTLY_BUDGET_S = 60.0
-
-
 def _planning_template(case: Case) -> PathwayTemplate:
     """The case's template for the planner: a cancelled step that does not satisfy its
     successors yet passes its own prerequisites on to them, so nothing is planned ahead of
@@ -235,6 +229,12 @@ def read_snapshot(ctx: ServiceContext) -> PlanningSnapshot:
     return run_use_case(ctx, "schedule.plan", body)
 
 
+#: Seconds an interactive `essence schedule plan` searches by default.
+INTERACTIVE_BUDGET_S = 10.0
+#: Seconds the nightly re-plan (daily sweep) searches.
+NIGHTLY_BUDGET_S = 60.0
+
+
 def plan_schedule(
     ctx: ServiceContext,
     *,
@@ -277,8 +277,8 @@ def plan_schedule(
         lns_rounds=DETERMINISTIC_LNS_ROUNDS if deterministic else 0,
         grid_minutes=grid_minutes,
     )
-    watch = Watch(progress, stop)
     snapshot = read_snapshot(ctx)
+    watch = Watch(progress, stop)
     plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat, watch=watch)
     findings = check_plan(plan, snapshot.inputs, snapshot.team)
     if findings:
@@ -315,20 +315,11 @@ def write_plan(
         written: list[str] = []
         stale: list[str] = []
         now = ctx.clock()
-        loaded = uow.cases.list(ids=wanted_ids)
-        for case in loaded:
+        for case in uow.cases.list(ids=wanted_ids):
             if case.version != snapshot.versions[case.id] or case.state not in PLANNABLE:
                 stale.append(case.id)
-        writing = {c.id for c in loaded} - set(stale)
-        outside = [a for a in uow.appointments.list() if a.case_id not in writing]
-        for case in loaded:
-            if case.id not in writing:
                 continue
-            fresh = [
-                a
-                for a in planned.get(case.id, [])
-                if case.steps[a.step_key].is_open and not _clashes(a, outside)
-            ]
+            fresh = [a for a in planned.get(case.id, []) if case.steps[a.step_key].is_open]
             _apply_plan(case, fresh)
             changed = uow.appointments.sync(case.id, fresh, now)
             uow.cases.save(case)
@@ -352,8 +343,6 @@ def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings)
         if case_id not in snapshot.versions:
             return False
         plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=False)
-        if check_plan(plan, snapshot.inputs, snapshot.team):
-            return False  # never book a plan with findings; the next re-plan tries again
         try:
             _written, stale = write_plan(ctx, snapshot, plan, only={case_id})
         except ConcurrencyConflict:
@@ -361,18 +350,6 @@ def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings)
         if not stale:
             return True
     return False
-
-
-def _clashes(appointment: Appointment, booked: list[Appointment]) -> bool:
-    """True when one of the appointment's clinicians is booked elsewhere at that time (a
-    booking the plan did not see, e.g. of a case that changed while it was solved)."""
-    return any(
-        other.start < appointment.end
-        and appointment.start < other.end
-        and set(other.clinician_ids) & set(appointment.clinician_ids)
-        for other in booked
-        if other.day == appointment.day
-    )
 
 
 def _apply_plan(case: Case, fresh: list[Appointment]) -> None:

@@ -152,7 +152,7 @@ def start_twin(
     request: Request,
     session: SignedIn,
     children_per_year: Annotated[str, Form(max_length=6)] = DEFAULTS["children_per_year"],
-    years: Annotated[str, Form(max_length=3)] = DEFAULTS["years"],
+    years: Annotated[str, Form(max_length=5)] = DEFAULTS["years"],
     replan_every_days: Annotated[str, Form(max_length=3)] = DEFAULTS["replan_every_days"],
     seed: Annotated[str, Form(max_length=8)] = DEFAULTS["seed"],
     setup: Annotated[str, Form(max_length=20)] = DEFAULTS["setup"],

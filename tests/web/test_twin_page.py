@@ -27,7 +27,7 @@ def test_a_planner_starts_a_twin_and_sees_it_beside_the_simulator(sqlite_web: We
         data={**form, "csrf_token": _csrf(client)},
         headers={"HX-Request": "1"},
     )
-    assert started.status_code == 200
+    assert started.status_code == 200, started.text[-1500:]
     run_url = re.search(r'hx-get="(/planner/twin/runs/[0-9a-f]+)"', started.text)
     assert run_url is not None and "<progress" in started.text
     deadline = time.monotonic() + 900

@@ -1,7 +1,7 @@
 """family needs: a row per case (blocked days, interpreter, site, video); clinician hours
 
 Revision ID: 0005_family_needs
-Revises: 0003
+Revises: 0004_lifecycle
 Create Date: 2026-12-01 05:00:00
 """
 from alembic import op

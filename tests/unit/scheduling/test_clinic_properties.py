@@ -100,6 +100,10 @@ def test_every_random_clinic_plan_keeps_every_rule_before_and_after_the_gate(
     assert [str(f) for f in check_plan(before_gate, open_cases, team)] == []
     plan = plan_clinic(open_cases, team, chosen, use_cpsat=False)
     assert check_plan(plan, open_cases, team) == []
+    assert plan.bound_parts.total <= plan.report.objective  # a bound, part by part too
+    for name, value in plan.bound_parts.to_dict().items():
+        if name != "total":
+            assert value <= plan.objective_parts[name], name
     for appointment in plan.appointments:
         assert appointment.start.minute % 15 == 0
         if appointment.family_facing:
@@ -125,3 +129,13 @@ def test_a_replan_around_the_first_plan_keeps_its_frozen_bookings_and_every_rule
                 appointment = kept.get((booking.case_id, booking.step_key))
                 assert appointment is not None
                 assert isinstance(booking, Booking) and appointment.day == booking.day
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(team=clinicians(), open_cases=cases())
+def test_the_bound_never_exceeds_what_cp_sat_reaches(team, open_cases):
+    chosen = plan_settings(horizon_weeks=4, budget_s=2.0)
+    plan = plan_clinic(open_cases, team, chosen)
+    assert check_plan(plan, open_cases, team) == []
+    assert plan.report.best_bound <= plan.report.objective
+    assert 0.0 <= plan.report.gap <= 1.0

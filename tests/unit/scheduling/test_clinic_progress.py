@@ -1,0 +1,51 @@
+"""Live progress and stopping: the planner reports figures and a stop keeps the best plan."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from essence.cli.plan_progress import progress_text
+from essence.scheduling.clinic_check import check_plan
+from essence.scheduling.clinic_planner import plan_clinic
+from essence.scheduling.clinic_problem import default_template
+from essence.scheduling.progress import Progress, Watch
+from tests.unit.scheduling.clinic_factories import case, clinician, settings
+
+TEAM = [
+    clinician("co-1", "coordinator"),
+    clinician("bhv-1", "bhv_nurse"),
+    clinician("md-1", "physician"),
+    clinician("psy-1", "psychologist"),
+    clinician("slp-1", "speech_therapist"),
+    clinician("pt-1", "physiotherapist"),
+    clinician("hab-1", "habilitation"),
+]
+
+
+def test_a_stop_request_ends_the_search_early_and_keeps_a_clean_plan():
+    cases = [case(f"c{i}", default_template(), municipality="Vindeln") for i in range(3)]
+    seen: list[Progress] = []
+    stop = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        seen.append(progress)
+        if progress.stage == "cpsat":
+            stop.set()
+
+    started = time.perf_counter()
+    plan = plan_clinic(
+        cases, TEAM, settings(horizon_weeks=8, budget_s=60), watch=Watch(on_progress, stop)
+    )
+    assert time.perf_counter() - started < 45
+    assert plan.appointments and check_plan(plan, cases, TEAM) == []
+    assert seen[0].objective is not None and seen[0].bound is not None
+    assert seen[-1].stage == "done"
+    assert seen[-1].gap is not None and 0 <= seen[-1].gap <= 1
+
+
+def test_the_live_line_names_elapsed_best_bound_and_gap():
+    line = progress_text(12.34, "lns", 157856.0, 106223.0)
+    assert line.startswith(" 12.3 s  lns")
+    assert "best 157,856" in line and "bound 106,223" in line and "gap 32.7 %" in line
+    assert "gap —" in progress_text(0.1, "greedy", None, None)
