@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -98,3 +101,27 @@ def web_run_store(database_url: str | None = None) -> SqlRunStore:
 
     settings = Settings()
     return SqlRunStore(engine_for(database_url or settings.database_url, settings))
+
+
+@contextmanager
+def scratch_context(
+    clock: Callable[[], datetime], directory: str | None = None
+) -> Iterator[ServiceContext]:
+    """A context on a new, initialised SQLite file in a temporary folder (the digital twin's
+    scratch database; never the user's). The file and its engine go when the block ends,
+    unless `directory` is given, in which case ``twin.db`` stays there for inspection.
+    """
+    with tempfile.TemporaryDirectory(prefix="essence-twin-") as temporary:
+        folder = Path(directory) if directory else Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        database = folder / "twin.db"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{database}"
+        initialise(database_url=url)
+        try:
+            yield context(database_url=url, clock=clock)
+        finally:
+            engine = _ENGINES.pop(url, None)
+            if engine is not None:
+                engine.dispose()

@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, object] = {
     "schedule": "essence.cli.schedule:app",
     "bench": "essence.cli.bench:app",
     "report": "essence.cli.region:report_command",
+    "twin": "essence.cli.twin:twin_command",
 }
 
 

@@ -518,8 +518,11 @@ class Case:
         return step
 
     def resume_step(self, key: str) -> Step:
-        """Take a step off hold, back to the state it had."""
+        """Take a step off hold, back to the state it had (only a held step resumes: a
+        requested step must wait for its prerequisites and consent)."""
         step = self.step(key)
+        if step.state is not StepState.ON_HOLD:
+            raise IllegalTransition(f"step {key}", step.state.value, "resumed", "it is not on hold")
         target = step.resume_state or StepState.READY
         check_step_transition(f"step {key}", step.state, target)
         step.state = target

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from essence.domain.case import Case
 from essence.domain.states import ACTIVE_CASE_STATES, StepState
 from essence.domain.team import Clinician
 from essence.services.ports import AppointmentStatus, UnitOfWork
+
+if TYPE_CHECKING:  # the scheduler's types load only when used
+    from essence.scheduling.clinic_problem import Appointment
 
 
 def reconcile_bookings(
@@ -81,18 +85,17 @@ def follow_reassignment(
     return "released"
 
 
-def _free(uow: UnitOfWork, clinician: Clinician | None, slot: object, case_id: str) -> bool:
+def _free(uow: UnitOfWork, clinician: Clinician | None, slot: Appointment, case_id: str) -> bool:
     """True when `clinician` works that day and has no other booking overlapping the slot."""
     if clinician is None or not clinician.active:
         return False
-    day = slot.day  # type: ignore[attr-defined]
-    if clinician.minutes_on(day) <= 0:
+    if clinician.minutes_on(slot.day) <= 0:
         return False
-    for other in uow.appointments.list(first_day=day, last_day=day):
+    for other in uow.appointments.list(first_day=slot.day, last_day=slot.day):
         if clinician.id not in other.clinician_ids:
             continue
-        if other.case_id == case_id and other.step_key == slot.step_key:  # type: ignore[attr-defined]
+        if other.case_id == case_id and other.step_key == slot.step_key:
             continue
-        if other.start < slot.end and slot.start < other.end:  # type: ignore[attr-defined]
+        if other.start < slot.end and slot.start < other.end:
             return False
     return True

@@ -234,10 +234,10 @@ def _coordinated_figures(ctx: ServiceContext, team: list[Clinician]) -> PolicyFi
 
     def body(uow: UnitOfWork, _user: User) -> PolicyFigures:
         cases = uow.cases.list()
-        booked = uow.appointments.list()
+        attended = uow.appointments.list(statuses=["attended"])
         by_id = {c.id: c for c in cases}
         done = [
-            a for a in booked if by_id[a.case_id].steps[a.step_key].state is StepState.COMPLETED
+            a for a in attended if by_id[a.case_id].steps[a.step_key].state is StepState.COMPLETED
         ]
         today = max((a.day for a in done), default=date.today())
         metrics = [case_metrics(c, today) for c in cases]

@@ -115,14 +115,15 @@ def planning_case(
         if s.state is StepState.IN_PROGRESS
         and all(p in s.assignees for p in case.definition(k).professions)
     }
-    bookings = tuple(
-        a.as_booking()
+    kept = [
+        a
         for a in stored
         if a.day >= today
         and a.status == AppointmentStatus.BOOKED.value
         and case.steps[a.step_key].is_open
         and a.step_key not in assigned
-    )
+    ]
+    bookings = tuple(a.as_booking() for a in _still_possible(case, kept))
     return PlanningCase(
         case_id=case.id,
         referral_date=case.referral_date,
@@ -136,6 +137,37 @@ def planning_case(
         first_name=case.child_name.split()[0] if case.child_name else "",
         needs=needs or FamilyNeeds(),
     )
+
+
+def _still_possible(case: Case, kept: list[Appointment]) -> list[Appointment]:
+    """The bookings that can still happen: each prerequisite is done, waits out its time,
+    or is booked no later (and can happen itself). A booking left behind by a missed
+    prerequisite (a no-show, a clinician off sick) is released, so the planner places it
+    again after the prerequisite instead of keeping a frozen booking that breaks a rule."""
+    by_step = {a.step_key: a for a in kept}
+    possible: dict[str, bool] = {}
+
+    def ready_by(key: str, day: date) -> bool:
+        if case.satisfied(key):
+            return True
+        step, definition = case.steps[key], case.definition(key)
+        if step.state is StepState.CANCELLED:
+            return all(ready_by(p, day) for p in definition.requires)
+        if definition.is_waiting:
+            if step.state is StepState.READY and step.due_on is not None:
+                return step.due_on <= day
+            earlier = day - timedelta(days=definition.wait_days)
+            return all(ready_by(p, earlier) for p in definition.requires)
+        booking = by_step.get(key)
+        return booking is not None and booking.day <= day and can_happen(key)
+
+    def can_happen(key: str) -> bool:
+        if key not in possible:
+            day = by_step[key].day
+            possible[key] = all(ready_by(p, day) for p in case.definition(key).requires)
+        return possible[key]
+
+    return [a for a in kept if can_happen(a.step_key)]
 
 
 def _planning_template(case: Case) -> PathwayTemplate:

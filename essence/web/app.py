@@ -31,6 +31,7 @@ from essence.web import (
     region,
     replan,
     terms,
+    twin,
     worklist,
 )
 from essence.web.deps import WebState
@@ -84,7 +85,7 @@ def create_app(
     app.include_router(api.router)
     if api_docs_enabled:
         app.include_router(api_docs.router)
-    for module in (pages, case_form, case_pages, worklist, planner, replan, region):
+    for module in (pages, case_form, case_pages, worklist, planner, replan, region, twin):
         app.include_router(module.router)
     _install_error_handlers(app)
     return app

@@ -1,0 +1,69 @@
+"""Re-planning without losing work: the solver runs outside any transaction on a snapshot,
+only changed cases are written (each with its version check), a case changed while the
+solver ran is re-planned alone, and saving an unchanged case keeps its version."""
+
+from __future__ import annotations
+
+import pytest
+
+from essence.scheduling import clinic_planner
+from essence.services import cases, scheduling, steps
+from essence.services.context import ServiceContext
+from tests.factories import referral
+
+
+def _version(ctx: ServiceContext, case_id: str) -> int:
+    return cases.run_use_case(ctx, "test.version", lambda uow, _u: uow.cases.get(case_id).version)
+
+
+def test_saving_an_unchanged_case_keeps_its_version(app_context: ServiceContext) -> None:
+    case_id = cases.open_case(app_context, referral()).id
+    before = _version(app_context, case_id)
+
+    def save_unchanged(uow, _user):  # type: ignore[no-untyped-def]
+        case = uow.cases.get(case_id)
+        uow.cases.save(case)
+        uow.commit()
+        return case.version
+
+    assert cases.run_use_case(app_context, "test.save", save_unchanged) == before
+    assert _version(app_context, case_id) == before
+
+
+def test_a_second_identical_plan_writes_nothing(app_context: ServiceContext) -> None:
+    ids = [cases.open_case(app_context, referral()).id for _ in range(2)]
+    first = scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert first.cases_written == 2
+    versions = {i: _version(app_context, i) for i in ids}
+    again = scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert again.cases_written == 0 and again.replanned_alone == []
+    assert {i: _version(app_context, i) for i in ids} == versions
+
+
+def test_a_case_changed_while_the_solver_runs_is_replanned_alone(
+    app_context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy, quiet = (cases.open_case(app_context, referral()).id for _ in range(2))
+    real_plan = clinic_planner.plan_clinic
+    calls: list[int] = []
+
+    def plan_while_a_clinician_works(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = real_plan(*args, **kwargs)
+        if not calls:  # a coordinator completes the intake during the first (slow) solve
+            steps.complete_step(app_context, busy, "intake", "held")
+        calls.append(1)
+        return plan
+
+    monkeypatch.setattr(scheduling, "plan_clinic", plan_while_a_clinician_works)
+    view = scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert view.replanned_alone == [busy]
+    assert len(calls) == 2, "the whole plan is not solved again, only the changed case"
+    booked = {
+        (a.case_id, a.step_key)
+        for a in scheduling.show_schedule(app_context, week=None, case_id=busy)
+    }
+    assert (busy, "intake") not in booked, "the completed intake gets no booking"
+    assert (busy, "medical_exam") in booked, "its newly ready steps are planned"
+    assert scheduling.show_schedule(app_context, case_id=quiet), "the other case is booked"
+    shown = cases.show_case(app_context, busy)
+    assert next(s for s in shown.steps if s.key == "intake").state == "completed"
