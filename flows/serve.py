@@ -29,4 +29,7 @@ def deployments() -> list[object]:
 
 def serve_all() -> None:
     """Start a long-running process that runs the deployments (Ctrl-C stops it)."""
+    from essence.logging_setup import configure_logging
+
+    configure_logging("server", force=True)
     serve(*deployments())  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli import bench, cases, pathway, schedule, simulate, steps, team, web
+from essence.cli import bench, cases, ops, pathway, schedule, simulate, steps, team, web
 from essence.cli.common import STATE, EssenceGroup, JsonOption, emit, service_context
 
 app = typer.Typer(
@@ -32,6 +32,9 @@ app.command("worklist")(steps.worklist_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("capacity")(simulate.capacity_command)
 app.command("web")(web.web_command)
+app.add_typer(ops.db_app, name="db")
+app.command("backup")(ops.backup_command)
+app.command("restore")(ops.restore_command)
 
 
 @app.callback()
@@ -42,7 +45,12 @@ def root(
     ] = None,
 ) -> None:
     """Coordinated ESSENCE assessments: cases, steps, schedules, lead times, capacity."""
+    from essence.logging_setup import configure_logging
+    from essence.services.tracing import set_request_id
+
     STATE.user = as_user
+    configure_logging("cli")
+    set_request_id()
 
 
 @app.command("init")

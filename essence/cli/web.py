@@ -19,6 +19,10 @@ def web_command(
     """Serve the web app for coordinators, clinicians and planners (Ctrl+C stops it)."""
     import uvicorn
 
+    from essence import bootstrap
+    from essence.logging_setup import configure_logging
     from essence.web.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+    bootstrap.context()  # refuses, in one line, a database that is unreachable, behind or ahead
+    configure_logging("server", force=True)
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)

@@ -17,6 +17,7 @@ from essence.domain.access import User
 from essence.domain.case import Case
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.team import Absence, Clinician
+from essence.services.ops_ports import OpsQueries
 
 if TYPE_CHECKING:  # the scheduler (and OR-Tools) load only when planning
     from essence.scheduling.clinic_problem import Appointment
@@ -33,6 +34,7 @@ class AuditEvent:
     case_id: str | None
     outcome: str
     detail: str = ""
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ class UnitOfWork(ABC):
     users: UserRepository
     audit: AuditLog
     appointments: AppointmentRepository
+    ops: OpsQueries
 
     def __enter__(self) -> UnitOfWork:
         return self

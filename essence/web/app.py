@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import EssenceError
-from essence.web import api, pages, planner
+from essence.web import api, ops, pages, planner
 from essence.web.deps import WebState
 from essence.web.problems import (
     from_error,
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(planner.router)
     _install_error_handlers(app)
+    ops.install(app)
     return app
 
 

@@ -6,6 +6,7 @@ simulator); a run is bounded in size and at most a few run at once.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class Runs:
         except EssenceError as error:
             run.error = str(error)
         except Exception:
+            logging.getLogger(__name__).exception("planner run %s failed", run.id)
             run.error = "the simulation failed; nothing was saved"
 
     def get(self, run_id: str, owner: str) -> Run:
