@@ -62,8 +62,13 @@ def _formatter(fmt: str) -> logging.Formatter:
         from pythonjsonlogger.json import JsonFormatter
 
         return JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
+            rename_fields={
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "process": "pid",
+            },
             datefmt="%Y-%m-%dT%H:%M:%S%z",
         )
     return logging.Formatter(

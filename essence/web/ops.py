@@ -17,8 +17,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram
 from prometheus_client import generate_latest as render_metrics
+from prometheus_client.core import GaugeMetricFamily
 
 from essence.domain.errors import EssenceError
 from essence.logging_setup import configure_logging
@@ -145,35 +146,61 @@ def _request_registry() -> CollectorRegistry:
 
 
 def _work_registry(request: Request) -> CollectorRegistry:
+    """The figures of the work, read from the database at this scrape (metric families, not
+    value-backed gauges, so they never land in the multiprocess directory)."""
     from essence import bootstrap
     from essence.services.operations import ops_figures
 
-    registry = CollectorRegistry()
-    up = Gauge(
-        "essence_database_up", "1 when the database answered this scrape.", registry=registry
-    )
+    families: list[GaugeMetricFamily] = []
+    up = GaugeMetricFamily("essence_database_up", "1 when the database answered this scrape.")
+    families.append(up)
     try:
         figures = ops_figures(bootstrap.context(database_url=request.app.state.web.database_url))
     except EssenceError:
-        up.set(0)
-        return registry
-    up.set(1)
-    cases = Gauge("essence_cases", "Cases per case state.", ["state"], registry=registry)
+        up.add_metric([], 0)
+        return _registry_of(families)
+    up.add_metric([], 1)
+    cases = GaugeMetricFamily("essence_cases", "Cases per case state.", labels=["state"])
     for state, count in sorted(figures.cases_by_state.items()):
-        cases.labels(state).set(count)
-    Gauge(
-        "essence_steps_not_scheduled",
-        "Steps of open cases still to do with no booked appointment.",
-        registry=registry,
-    ).set(figures.steps_not_scheduled)
+        cases.add_metric([state], count)
+    families.append(cases)
+    families.append(
+        GaugeMetricFamily(
+            "essence_steps_not_scheduled",
+            "Steps of open cases still to do with no booked appointment.",
+            value=figures.steps_not_scheduled,
+        )
+    )
     if figures.overdue_steps is not None:
-        Gauge(
-            "essence_overdue_steps", "Overdue steps found by the last sweep.", registry=registry
-        ).set(figures.overdue_steps)
+        families.append(
+            GaugeMetricFamily(
+                "essence_overdue_steps",
+                "Overdue steps found by the last sweep.",
+                value=figures.overdue_steps,
+            )
+        )
     if figures.last_sweep_at is not None:
-        Gauge(
-            "essence_last_sweep_timestamp_seconds",
-            "Unix time of the last daily sweep.",
-            registry=registry,
-        ).set(figures.last_sweep_at.timestamp())
+        families.append(
+            GaugeMetricFamily(
+                "essence_last_sweep_timestamp_seconds",
+                "Unix time of the last daily sweep.",
+                value=figures.last_sweep_at.timestamp(),
+            )
+        )
+    return _registry_of(families)
+
+
+class _Families:
+    """A collector that yields prepared metric families once."""
+
+    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+        self.families = families
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        return self.families
+
+
+def _registry_of(families: list[GaugeMetricFamily]) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))  # type: ignore[arg-type]
     return registry
