@@ -135,6 +135,8 @@ def restore_command(
     from essence.adapters.backup import restore
 
     emit(restore(_engine(), file).__dict__, as_json, _render_backup("restored"))
+    if not as_json:
+        _render_status(_status())  # an older backup says: run `essence db upgrade`
 
 
 def _render_backup(verb: str):  # type: ignore[no-untyped-def]

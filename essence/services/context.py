@@ -17,6 +17,7 @@ from essence.domain.access import Role, User
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import (
     ConcurrencyConflict,
+    DatabaseUnavailable,
     EssenceError,
     InvalidInput,
     NotFound,
@@ -28,6 +29,7 @@ from essence.services.tracing import current_request_id, logged_use_case
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
+CONNECTION_RETRIES = 2  # a database that stays away is reported, not waited for
 SYSTEM_USER = User("system", Role.ADMIN)
 
 
@@ -86,7 +88,8 @@ def run_use_case(
 
     A transient error (someone changed the same case at the same moment, the database was
     busy or the connection dropped before the commit) reruns the whole body on fresh data
-    after a jittered backoff, up to `retries` times; a PermissionDenied is written to the
+    after a jittered backoff, up to `retries` times (a lost connection up to
+    CONNECTION_RETRIES times); a PermissionDenied is written to the
     audit log before it is raised; any other error fails at once and leaves the database
     untouched.
     """
@@ -106,7 +109,8 @@ def run_use_case(
                 if not error.transient:
                     raise
                 run.fault = type(error).__name__
-                if attempt == retries:
+                lost = isinstance(error, DatabaseUnavailable)
+                if attempt == retries or (lost and attempt >= CONNECTION_RETRIES):
                     if isinstance(error, ConcurrencyConflict):
                         raise ConcurrencyConflict(case_id or "?") from None
                     raise

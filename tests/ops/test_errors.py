@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -198,7 +200,7 @@ def test_a_conflict_is_retried_with_jittered_bounded_backoff(
 @pytest.mark.parametrize(
     ("error", "runs"),
     [
-        (DatabaseUnavailable("database: lost"), 3),
+        (DatabaseUnavailable("database: lost"), 3),  # CONNECTION_RETRIES + 1
         (DatabaseUnavailable("database: lost while saving", during_commit=True), 1),
         (InvalidInput("field", "x", "bad"), 1),
     ],
@@ -217,7 +219,7 @@ def test_only_transient_errors_run_again(
         raise error
 
     with pytest.raises(type(error)):
-        run_use_case(app_context, "test.retry", body, retries=2)
+        run_use_case(app_context, "test.retry", body, retries=4)
     assert len(calls) == runs
 
 
@@ -241,3 +243,18 @@ def test_prefect_retry_policy_uses_the_classification(tmp_path: Path) -> None:
     assert is_transient(None, None, _State(DatabaseUnavailable("database: lost")))
     assert not is_transient(None, None, _State(InvalidInput("f", "v", "bad")))
     assert not is_transient(None, None, _State(RuntimeError("connection refused")))
+
+
+@given(
+    base=st.floats(0.001, 1.0),
+    cap=st.floats(0.001, 5.0),
+    attempt=st.integers(0, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_every_backoff_wait_lies_within_its_bound(
+    base: float, cap: float, attempt: int, seed: int
+) -> None:
+    import numpy as np
+
+    backoff = Backoff(base_s=base, cap_s=cap, rng=np.random.default_rng(seed))
+    assert 0.0 <= backoff.delay_s(attempt) <= min(cap, base * 2**attempt)
