@@ -21,8 +21,10 @@ def web_command(
 
     from essence import bootstrap
     from essence.logging_setup import configure_logging
+    from essence.services.tracing import clear_request_id
     from essence.web.app import create_app
 
     bootstrap.context()  # refuses, in one line, a database that is unreachable, behind or ahead
     configure_logging("server", force=True)
+    clear_request_id()
     uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)

@@ -49,6 +49,11 @@ def set_request_id(request_id: str | None = None) -> str:
     return rid
 
 
+def clear_request_id() -> None:
+    """Forget the command's request id (a server started from the CLI gives one per request)."""
+    _REQUEST_ID.set(None)
+
+
 def _usable(value: str) -> bool:
     """A request id from outside (a proxy's X-Request-ID) must be short and plain."""
     return 0 < len(value) <= 32 and all(c.isalnum() or c in "-_." for c in value)
