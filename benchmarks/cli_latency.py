@@ -67,7 +67,7 @@ def fill(url: str, cases: int, seed: int = 7) -> None:
                     referring_unit="BHV",
                     referral_date=referral,
                     template=template,
-                    consent=Consent(2, 2, referral),
+                    consent=Consent.given_by(2, 2, referral),
                     now=at_local(referral, 9),
                 )
                 assign_automatically(case, team, load)

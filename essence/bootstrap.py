@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,10 @@ from essence.config import Settings
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import SchemaMismatch
 from essence.services.context import ServiceContext, new_case_id
+
+if TYPE_CHECKING:
+    from essence.adapters.web_runs import SqlRunStore
+    from essence.adapters.web_sessions import SqlSessionStore
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -92,3 +97,19 @@ def schema_status(database_url: str | None = None) -> tuple[str | None, str, str
     url = database_url or settings.database_url
     revision = schema_revision(engine_for(url, settings))
     return revision, code_head(), schema_problem(revision)
+
+
+def web_session_store(database_url: str | None = None) -> SqlSessionStore:
+    """The web app's session store on the configured database."""
+    from essence.adapters.web_sessions import SqlSessionStore
+
+    settings = Settings()
+    return SqlSessionStore(engine_for(database_url or settings.database_url, settings))
+
+
+def web_run_store(database_url: str | None = None) -> SqlRunStore:
+    """The web app's background runs (capacity, re-plan) on the configured database."""
+    from essence.adapters.web_runs import SqlRunStore
+
+    settings = Settings()
+    return SqlRunStore(engine_for(database_url or settings.database_url, settings))

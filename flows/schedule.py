@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 
 from essence import bootstrap
+from essence.services.context import FLOWS_USER
 from essence.services.scheduling import PlanView, plan_schedule
 from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, is_transient
 
@@ -16,8 +17,8 @@ from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, i
     retry_condition_fn=is_transient,
 )
 def replan_task(horizon_weeks: int, budget_s: float, move_bookings: bool) -> PlanView:
-    """Plan all open cases around their bookings, as the system user."""
-    ctx = bootstrap.context().as_system()
+    """Plan all open cases around their bookings, as the flows' named system user."""
+    ctx = bootstrap.context(user_id=FLOWS_USER)
     return plan_schedule(
         ctx, horizon_weeks=horizon_weeks, budget_s=budget_s, move_bookings=move_bookings
     )

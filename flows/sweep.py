@@ -9,6 +9,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from essence import bootstrap
+from essence.services.context import FLOWS_USER
 from essence.services.sweep import SweepView, daily_sweep
 from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, is_transient
 from flows.schedule import replan_task
@@ -23,8 +24,8 @@ DEFAULT_REPORT_DIR = "reports"
     retry_condition_fn=is_transient,
 )
 def sweep_task() -> SweepView:
-    """Run the sweep service as the system user."""
-    return daily_sweep(bootstrap.context())
+    """Run the sweep service as the flows' named system user (audited as that user)."""
+    return daily_sweep(bootstrap.context(user_id=FLOWS_USER))
 
 
 def sweep_markdown(sweep: SweepView) -> str:
@@ -32,6 +33,9 @@ def sweep_markdown(sweep: SweepView) -> str:
     lines = [
         f"# Daily sweep {sweep.as_of}",
         f"{sweep.open_cases} open cases; {sweep.waiting_steps_completed} waiting steps completed.",
+        "",
+        f"## Steps needing review after a correction ({len(sweep.needs_review)})",
+        *(f"- {r.case_id}: {r.step_key} ({r.state})" for r in sweep.needs_review),
         "",
         f"## Overdue steps ({len(sweep.overdue_steps)})",
         "| case | step | state | who | expected by | days over |",

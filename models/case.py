@@ -1,18 +1,45 @@
-"""Stored cases, their steps and the step assignments (who does which part)."""
+"""Stored cases, their steps, the step assignments (who does which part) and each
+guardian's consent."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
 from models.types import AwareDateTime
 
+#: Case states in which a child's case counts as open (one open case per child).
+CLOSED_CASE_STATES_SQL = "state NOT IN ('closed', 'withdrawn')"
+CASE_STATES_SQL = (
+    "state IN ('referred', 'consented', 'assessing', 'feedback-given', 'closed', "
+    "'withdrawn', 'paused')"
+)
+STEP_STATES_SQL = (
+    "state IN ('requested', 'ready', 'in-progress', 'on-hold', 'completed', 'cancelled', "
+    "'entered-in-error')"
+)
+
 
 class CaseRecord(SQLModel, table=True):
-    """One child's assessment. `version` is the optimistic lock bumped by every change."""
+    """One child's assessment. `version` is the optimistic lock bumped by every change.
+
+    A partial unique index allows one open (not closed, not withdrawn) case per child.
+    """
 
     __tablename__ = "essence_case"
+    __table_args__ = (
+        Index(
+            "uq_case_open_child",
+            "personnummer",
+            unique=True,
+            sqlite_where=text(CLOSED_CASE_STATES_SQL),
+            postgresql_where=text(CLOSED_CASE_STATES_SQL),
+        ),
+        CheckConstraint(CASE_STATES_SQL, name="ck_case_state"),
+        CheckConstraint("guardians IN (1, 2)", name="ck_case_guardians"),
+    )
 
     id: str = Field(primary_key=True, max_length=20)
     personnummer: str = Field(max_length=12, index=True)
@@ -22,13 +49,12 @@ class CaseRecord(SQLModel, table=True):
     referral_date: date = Field(index=True)
     template_id: int = Field(foreign_key="pathway_template.id")
     guardians: int = 2
-    consenting: int = 0
-    consent_recorded_on: date | None = None
     team_travels: bool = False
     state: str = Field(max_length=20, index=True)
     opened_at: datetime = Field(sa_type=AwareDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     withdrawn_reason: str = Field(default="", max_length=500)
+    paused_from: str | None = Field(default=None, max_length=20)
     version: int = 1
 
 
@@ -36,6 +62,10 @@ class StepRecord(SQLModel, table=True):
     """One step of a case."""
 
     __tablename__ = "case_step"
+    __table_args__ = (
+        CheckConstraint(STEP_STATES_SQL, name="ck_step_state"),
+        CheckConstraint("no_shows >= 0", name="ck_step_no_shows"),
+    )
 
     case_id: str = Field(foreign_key="essence_case.id", primary_key=True, max_length=20)
     key: str = Field(primary_key=True, max_length=40)
@@ -50,6 +80,8 @@ class StepRecord(SQLModel, table=True):
     outcome: str = Field(default="", max_length=500)
     hold_reason: str = Field(default="", max_length=500)
     resume_state: str | None = Field(default=None, max_length=20)
+    needs_review: bool = False
+    no_shows: int = 0
 
 
 class StepAssignmentRecord(SQLModel, table=True):
@@ -61,3 +93,20 @@ class StepAssignmentRecord(SQLModel, table=True):
     step_key: str = Field(primary_key=True, max_length=40)
     profession: str = Field(primary_key=True, max_length=40)
     clinician_id: str = Field(foreign_key="clinician.id", index=True, max_length=40)
+
+
+class GuardianConsentRecord(SQLModel, table=True):
+    """One guardian's consent to a case as it stands: given or withdrawn, when, by whom."""
+
+    __tablename__ = "guardian_consent"
+    __table_args__ = (
+        CheckConstraint("guardian IN (1, 2)", name="ck_consent_guardian"),
+        CheckConstraint("status IN ('given', 'withdrawn')", name="ck_consent_status"),
+    )
+
+    case_id: str = Field(foreign_key="essence_case.id", primary_key=True, max_length=20)
+    guardian: int = Field(primary_key=True)
+    status: str = Field(max_length=12)
+    given_on: date
+    recorded_by: str = Field(default="", max_length=40)
+    recorded_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

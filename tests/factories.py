@@ -34,13 +34,14 @@ def personnummer(birth: date = date(2021, 5, 17)) -> Personnummer:
 
 
 def referral(**overrides: object) -> Referral:
-    """A synthetic referral; override any field."""
+    """A synthetic referral with both guardians' consent given; override any field."""
     values: dict[str, object] = {
         "personnummer": personnummer().digits,
         "child_name": "Testa Testsson",
         "municipality": "Umeå",
         "referring_unit": "BHV Ålidhem",
         "referral_date": date(2026, 3, 2),
+        "consenting": 2,
     }
     values.update(overrides)
     return Referral(**values)  # type: ignore[arg-type]
@@ -58,6 +59,6 @@ def new_case(
         referring_unit="BHV",
         referral_date=referral_date,
         template=default_template(),
-        consent=Consent(2, consenting, referral_date),
+        consent=Consent.given_by(2, consenting, referral_date),
         now=at_local(referral_date, 9),
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from essence.domain.case import Case, Consent, Step
+from essence.domain.case import Case, Consent, ConsentStatus, GuardianConsent, Step
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Organisation, Profession
 from essence.domain.states import CaseState, StepState
 from essence.domain.team import Absence, Clinician, Roster
-from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
 from models.team import AbsenceRecord, ClinicianRecord
 
 _STEP_FIELDS = (
@@ -20,6 +20,8 @@ _STEP_FIELDS = (
     "completed_by",
     "outcome",
     "hold_reason",
+    "needs_review",
+    "no_shows",
 )
 
 
@@ -28,6 +30,7 @@ def case_from_records(
     steps: list[StepRecord],
     assignments: list[StepAssignmentRecord],
     template: object,
+    consents: list[GuardianConsentRecord] | None = None,
 ) -> Case:
     """Rebuild the Case aggregate from its rows (steps in the template's order)."""
     by_key = {s.key: s for s in steps}
@@ -52,7 +55,9 @@ def case_from_records(
         referring_unit=record.referring_unit,
         referral_date=record.referral_date,
         template=template,  # type: ignore[arg-type]
-        consent=Consent(record.guardians, record.consenting, record.consent_recorded_on),
+        consent=Consent(
+            record.guardians, {c.guardian: consent_from_record(c) for c in consents or []}
+        ),
         team_travels=record.team_travels,
         state=CaseState(record.state),
         steps=domain_steps,
@@ -60,7 +65,29 @@ def case_from_records(
         closed_at=record.closed_at,
         withdrawn_reason=record.withdrawn_reason,
         version=record.version,
+        paused_from=CaseState(record.paused_from) if record.paused_from else None,
     )
+
+
+def consent_from_record(record: GuardianConsentRecord) -> GuardianConsent:
+    """One guardian's stored consent."""
+    return GuardianConsent(
+        guardian=record.guardian,
+        status=ConsentStatus(record.status),
+        on=record.given_on,
+        recorded_by=record.recorded_by,
+        recorded_at=record.recorded_at,
+    )
+
+
+def consent_columns(consent: GuardianConsent) -> dict[str, object]:
+    """A guardian-consent row's changeable columns."""
+    return {
+        "status": consent.status.value,
+        "given_on": consent.on,
+        "recorded_by": consent.recorded_by,
+        "recorded_at": consent.recorded_at,
+    }
 
 
 def case_columns(case: Case) -> dict[str, object]:
@@ -70,12 +97,11 @@ def case_columns(case: Case) -> dict[str, object]:
         "municipality": case.municipality,
         "referring_unit": case.referring_unit,
         "guardians": case.consent.guardians,
-        "consenting": case.consent.consenting,
-        "consent_recorded_on": case.consent.recorded_on,
         "team_travels": case.team_travels,
         "state": case.state.value,
         "closed_at": case.closed_at,
         "withdrawn_reason": case.withdrawn_reason,
+        "paused_from": case.paused_from.value if case.paused_from else None,
     }
 
 

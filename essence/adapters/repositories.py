@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, delete, func, or_, update
@@ -15,7 +16,7 @@ from essence.adapters import mapping
 from essence.adapters.integrity import integrity_error
 from essence.domain.access import Role, User
 from essence.domain.case import Case
-from essence.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from essence.domain.errors import ConcurrencyConflict, DuplicateCase, InvalidInput, NotFound
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.states import CaseState, StepState
 from essence.domain.team import Absence, Clinician
@@ -29,7 +30,7 @@ from essence.services.ports import (
     WorkItem,
 )
 from models.audit import AuditRecord
-from models.case import CaseRecord, StepAssignmentRecord, StepRecord
+from models.case import CaseRecord, GuardianConsentRecord, StepAssignmentRecord, StepRecord
 from models.pathway import PathwayTemplateRecord
 from models.team import AbsenceRecord, ClinicianRecord, UserRecord
 
@@ -112,9 +113,7 @@ class SqlCaseRepository(CaseRepository):
         self.session = session
         self.pathways = pathways
         self._templates: dict[int, PathwayTemplate] | None = None
-        self._loaded: dict[
-            str, tuple[int, dict[str, dict[str, object]], set[tuple[str, str, str]]]
-        ] = {}
+        self._loaded: dict[str, _Snapshot] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -148,6 +147,7 @@ class SqlCaseRepository(CaseRepository):
         ids = [r.id for r in records]
         steps: dict[str, list[StepRecord]] = defaultdict(list)
         assignments: dict[str, list[StepAssignmentRecord]] = defaultdict(list)
+        consents: dict[str, list[GuardianConsentRecord]] = defaultdict(list)
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
             for row in self.session.exec(
@@ -158,19 +158,36 @@ class SqlCaseRepository(CaseRepository):
                 select(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
             ):
                 assignments[row.case_id].append(row)
+            for row in self.session.exec(
+                select(GuardianConsentRecord).where(col(GuardianConsentRecord.case_id).in_(chunk))
+            ):
+                consents[row.case_id].append(row)
         cases = []
         for record in records:
             case = mapping.case_from_records(
-                record, steps[record.id], assignments[record.id], self._template(record.template_id)
+                record,
+                steps[record.id],
+                assignments[record.id],
+                self._template(record.template_id),
+                consents[record.id],
             )
             self._remember(case)
             cases.append(case)
         return cases
 
     def _remember(self, case: Case) -> None:
-        snapshot = {key: mapping.step_columns(step) for key, step in case.steps.items()}
-        assigned = assignment_keys(case)
-        self._loaded[case.id] = (case.version, snapshot, assigned)
+        self._loaded[case.id] = _Snapshot(
+            version=case.version,
+            case_columns=mapping.case_columns(case),
+            steps={key: mapping.step_columns(step) for key, step in case.steps.items()},
+            assigned=assignment_keys(case),
+            consents=consent_rows(case),
+        )
+
+    def loaded_version(self, case_id: str) -> int | None:
+        """The version a case had when this unit of work loaded it (None if not loaded)."""
+        snapshot = self._loaded.get(case_id)
+        return snapshot.version if snapshot else None
 
     def ids_for_clinician(self, clinician_id: str) -> list[str]:
         rows = self.session.exec(
@@ -258,35 +275,54 @@ class SqlCaseRepository(CaseRepository):
         template_id = self.pathways.record(case.template.name, case.template.version).id
         assert template_id is not None
         self.session.add(mapping.new_case_record(case, template_id))
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            if "uq_case_open_child" in str(error.orig) or "personnummer" in str(error.orig):
+                raise DuplicateCase(None) from None
+            raise
         for step in case.steps.values():
             self.session.add(
                 StepRecord(case_id=case.id, key=step.key, **mapping.step_columns(step))
             )
         self._save_assignments(case, set())
+        self._save_consents(case, {})
         case.version = 1
         self._remember(case)
 
     def save(self, case: Case) -> None:
-        loaded_version, snapshot, assigned = self._loaded[case.id]
+        """Write what changed since loading, checking the version; an unchanged case is
+        not written and keeps its version."""
+        snapshot = self._loaded[case.id]
+        loaded_version, assigned = snapshot.version, snapshot.assigned
+        columns = mapping.case_columns(case)
+        step_columns = {key: mapping.step_columns(step) for key, step in case.steps.items()}
+        if (
+            columns == snapshot.case_columns
+            and step_columns == snapshot.steps
+            and assignment_keys(case) == assigned
+            and consent_rows(case) == snapshot.consents
+        ):
+            case.version = loaded_version
+            return
         result = self.session.execute(
             update(CaseRecord)
             .where(col(CaseRecord.id) == case.id, col(CaseRecord.version) == loaded_version)
-            .values(version=loaded_version + 1, **mapping.case_columns(case))
+            .values(version=loaded_version + 1, **columns)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrencyConflict(case.id)
-        for key, step in case.steps.items():
-            columns = mapping.step_columns(step)
-            if columns != snapshot[key]:
+        for key, step_row in step_columns.items():
+            if step_row != snapshot.steps[key]:
                 self.session.execute(
                     update(StepRecord)
                     .where(col(StepRecord.case_id) == case.id, col(StepRecord.key) == key)
-                    .values(**columns)
+                    .values(**step_row)
                     .execution_options(synchronize_session=False)
                 )
         self._save_assignments(case, assigned)
+        self._save_consents(case, snapshot.consents)
         case.version = loaded_version + 1
         self._remember(case)
 
@@ -308,6 +344,46 @@ class SqlCaseRepository(CaseRepository):
             for k, p, c in now - before
         )
         self.session.flush()
+
+    def _save_consents(self, case: Case, before: dict[int, dict[str, object]]) -> None:
+        now = consent_rows(case)
+        for guardian, row in now.items():
+            if guardian not in before:
+                self.session.add(GuardianConsentRecord(case_id=case.id, guardian=guardian, **row))
+            elif row != before[guardian]:
+                self.session.execute(
+                    update(GuardianConsentRecord)
+                    .where(
+                        col(GuardianConsentRecord.case_id) == case.id,
+                        col(GuardianConsentRecord.guardian) == guardian,
+                    )
+                    .values(**row)
+                    .execution_options(synchronize_session=False)
+                )
+        for guardian in set(before) - set(now):
+            self.session.execute(
+                delete(GuardianConsentRecord).where(
+                    col(GuardianConsentRecord.case_id) == case.id,
+                    col(GuardianConsentRecord.guardian) == guardian,
+                )
+            )
+        self.session.flush()
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A case's rows as loaded, to write only what changed and check the version."""
+
+    version: int
+    case_columns: dict[str, object]
+    steps: dict[str, dict[str, object]]
+    assigned: set[tuple[str, str, str]]
+    consents: dict[int, dict[str, object]]
+
+
+def consent_rows(case: Case) -> dict[int, dict[str, object]]:
+    """Each guardian's consent as row columns, by guardian number."""
+    return {g: mapping.consent_columns(r) for g, r in case.consent.records.items()}
 
 
 def assignment_keys(case: Case) -> set[tuple[str, str, str]]:

@@ -59,8 +59,8 @@ def init(
         bool, typer.Option("--demo", help="Also add the synthetic demo team and logins.")
     ] = False,
 ) -> None:
-    """Create or migrate the database, load the default pathway (and the demo team); new
-    logins get a password, printed once."""
+    """Create or migrate the database, load the default pathway (and the demo team); logins
+    created now get a password, printed once (existing passwords are never reset)."""
     from essence import bootstrap
     from essence.cli.passwords import print_new_passwords
     from essence.cli.render import console
@@ -70,7 +70,8 @@ def init(
     console.print(f"database ready: {where}")
     if created:
         console.print("logins created: " + ", ".join(created))
-    print_new_passwords(issue_demo_passwords(bootstrap.context()))
+    if created:
+        print_new_passwords(issue_demo_passwords(bootstrap.context(), only=created))
 
 
 @app.command("demo")
@@ -117,7 +118,8 @@ def report_command(
 
 @app.command("sweep")
 def sweep_command(as_json: JsonOption = False) -> None:
-    """Run the daily sweep now, without Prefect: overdue steps and cases at risk."""
+    """Run the daily sweep now, without Prefect, as you (coordinator or admin): overdue
+    steps, steps needing review and cases at risk."""
     from essence.cli.render_reports import render_sweep
     from essence.services.sweep import daily_sweep
 

@@ -20,9 +20,12 @@ def open_case(
     referring_unit: Annotated[str, typer.Option(help="Who referred, e.g. 'BHV Ålidhem'.")],
     referral_date: Annotated[str, typer.Option(help="Day the referral arrived, YYYY-MM-DD.")],
     consent: Annotated[
-        int, typer.Option(help="How many guardians have consented (0, 1 or 2).")
+        int,
+        typer.Option(help="Guardians 1..N have consented already (0, 1 or 2); none unless given."),
+    ] = 0,
+    guardians: Annotated[
+        int, typer.Option(help="Guardians with custody (1 = sole custody, or 2).")
     ] = 2,
-    guardians: Annotated[int, typer.Option(help="Guardians with custody (1 or 2).")] = 2,
     pathway: Annotated[str, typer.Option(help="Pathway template name.")] = "essence-default",
     team_travels: Annotated[
         bool, typer.Option(help="The team visits the family's municipality.")
@@ -101,15 +104,44 @@ def list_(
 @app.command("consent")
 def consent(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
-    consenting: Annotated[int, typer.Option(help="How many guardians have consented.")] = 2,
-    guardians: Annotated[int | None, typer.Option(help="Guardians with custody (1 or 2).")] = None,
+    guardian: Annotated[
+        int | None, typer.Option(help="Which guardian (1 or 2; vårdnadshavare 1/2).")
+    ] = None,
+    given: Annotated[
+        bool | None,
+        typer.Option("--given/--withdrawn", help="Consent given, or withdrawn."),
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day the guardian said so (default today).")
+    ] = None,
+    guardians: Annotated[
+        int | None, typer.Option(help="Guardians with custody (1 = sole custody, or 2).")
+    ] = None,
+    consenting: Annotated[
+        int | None,
+        typer.Option(
+            help="Shorthand: guardians 1..N have consented today, any other has withdrawn."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record the guardians' consent; with both, the first steps become ready."""
+    """Record a guardian's consent given or withdrawn; with every guardian's consent the
+    first steps become ready, a withdrawal pauses the case and releases its bookings."""
     from essence.cli.render_cases import render_case
-    from essence.services.cases import record_consent
+    from essence.domain.errors import InvalidInput
+    from essence.services.cases import record_consent, record_guardian_consent
 
-    emit(record_consent(service_context(), case_id, consenting, guardians), as_json, render_case)
+    ctx = service_context()
+    if consenting is not None:
+        if guardian is not None or given is not None or on is not None:
+            raise InvalidInput("consenting", consenting, "use either --consenting or --guardian")
+        emit(record_consent(ctx, case_id, consenting, guardians), as_json, render_case)
+        return
+    if guardian is None or given is None:
+        raise InvalidInput("guardian", "", "give --guardian 1|2 and --given or --withdrawn")
+    day = parse_date("date", on) if on else None
+    view = record_guardian_consent(ctx, case_id, guardian, given, day, guardians)
+    emit(view, as_json, render_case)
 
 
 @app.command("withdraw")

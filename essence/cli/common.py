@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -65,6 +66,26 @@ def parse_date(field: str, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(field, value, "expected a date as YYYY-MM-DD") from None
+
+
+def check_writable(field: str, path: Path | None) -> None:
+    """Refuse an output file whose folder does not exist (before anything is done).
+
+    Raises:
+        InvalidInput: naming the option and the folder.
+    """
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidInput(field, str(path), f"folder {folder} does not exist")
+    if path.is_dir():
+        raise InvalidInput(field, str(path), "is a folder, not a file")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 case``, ``2 cases`` (`many` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def emit(data: Any, as_json: bool, render: Any) -> None:

@@ -19,10 +19,15 @@ def _fmt(value: object, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def _count(value: int | None) -> str:
+    """A count of children as shown: "<5" when suppressed (see essence.domain.suppression)."""
+    return "<5" if value is None else str(value)
+
+
 def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
     """The cohort figures as (label, value) pairs."""
     return [
-        ("cases (with feedback held)", f"{cohort.cases} ({cohort.with_feedback})"),
+        ("cases (with feedback held)", f"{_count(cohort.cases)} ({_count(cohort.with_feedback)})"),
         ("median lead time", _fmt(cohort.median_lead_time_days, " d")),
         ("90th percentile lead time", _fmt(cohort.p90_lead_time_days, " d")),
         ("share within 90 days", _fmt(cohort.share_within_90_days, "%")),
@@ -30,7 +35,10 @@ def cohort_rows(cohort: CohortMetrics) -> list[tuple[str, str]]:
         ("median saved vs 20-week baseline", _fmt(cohort.median_percent_saved, " %")),
         ("median days to first visit", _fmt(cohort.median_days_to_first_visit, " d")),
         ("mean family visit days", _fmt(cohort.mean_visit_days)),
-        ("open cases at risk > 90 d / > 140 d", f"{cohort.at_risk_90} / {cohort.at_risk_140}"),
+        (
+            "open cases at risk > 90 d / > 140 d",
+            f"{_count(cohort.at_risk_90)} / {_count(cohort.at_risk_140)}",
+        ),
     ]
 
 
@@ -50,7 +58,7 @@ def render_report(report: ReportView) -> None:
     for name, cohort in {**report.by_group, **report.by_gender}.items():
         groups.add_row(
             name,
-            str(cohort.cases) if cohort.cases else "<5",
+            _count(cohort.cases),
             _fmt(cohort.median_lead_time_days, " d"),
             _fmt(cohort.p90_lead_time_days, " d"),
             _fmt(cohort.share_within_90_days, "%"),
@@ -89,11 +97,18 @@ def render_report(report: ReportView) -> None:
 
 def render_sweep(sweep: SweepView) -> None:
     """Overdue steps and cases at risk."""
+    from essence.cli.common import plural
+
     console.print(
-        f"sweep {sweep.as_of}: {sweep.open_cases} open cases, "
-        f"{sweep.waiting_steps_completed} waiting steps completed"
+        f"sweep {sweep.as_of}: {plural(sweep.open_cases, 'open case')}, "
+        f"{plural(sweep.waiting_steps_completed, 'waiting step')} completed"
     )
-    table = Table(title=f"{len(sweep.overdue_steps)} overdue steps")
+    if sweep.needs_review:
+        console.print(
+            "[magenta]needs review:[/] "
+            + ", ".join(f"{r.case_id} {r.step_key}" for r in sweep.needs_review)
+        )
+    table = Table(title=plural(len(sweep.overdue_steps), "overdue step"))
     for column in ("case", "step", "state", "who", "expected by", "days over"):
         table.add_column(column)
     for o in sweep.overdue_steps:

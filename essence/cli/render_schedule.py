@@ -21,6 +21,10 @@ def render_plan(view: PlanView) -> None:
         f"({'booked' if view.booked else 'not booked: dry run'}), {view.moved} booked moved, "
         f"staff {view.staff_km} km"
     )
+    if view.replanned_alone:
+        console.print(
+            "changed while planning, re-planned alone: " + ", ".join(view.replanned_alone)
+        )
     table = make_table("cases", ["case", "referred", "feedback", "lead", "visits", "family km"],
                        whole={"case": 12, "referred": 10, "feedback": 10})  # fmt: skip
     for case in view.cases:
@@ -50,10 +54,11 @@ def render_calendar(rows: list[AppointmentView]) -> None:
                            whole={"time": 11, "case": 12})  # fmt: skip
         for row in items:
             family = " 👪" if row.family_facing else ""
+            status = "" if row.status == "booked" else f" [dim]({row.status.replace('_', '-')})[/]"
             table.add_row(
                 f"{row.start}-{row.end}",
                 row.case_id,
-                row.title + family,
+                row.title + family + status,
                 ", ".join(row.clinicians),
                 row.place,
             )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from essence.cli.common import JsonOption, emit, service_context
+from essence.cli.common import JsonOption, check_writable, emit, service_context
 
 app = typer.Typer(help="Plan, show and export the combined investigations.", no_args_is_help=True)
 
@@ -55,13 +55,18 @@ def show(
         str | None, typer.Option("--clinician", help="One clinician's calendar.")
     ] = None,
     week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2027-W05.")] = None,
+    history: Annotated[
+        bool, typer.Option(help="Also attended, cancelled and missed appointments.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show booked appointments as a calendar, by case, clinician or week."""
     from essence.cli.render_schedule import render_calendar
     from essence.services.scheduling import show_schedule
 
-    rows = show_schedule(service_context(), case_id=case, clinician_id=clinician, week=week)
+    rows = show_schedule(
+        service_context(), case_id=case, clinician_id=clinician, week=week, history=history
+    )
     emit(rows, as_json, render_calendar)
 
 
@@ -73,6 +78,7 @@ def export(
     """Export a clinician's booked appointments as an iCalendar (.ics) file."""
     from essence.services.scheduling import clinician_calendar
 
+    check_writable("out", out)
     _write(clinician_calendar(service_context(), clinician), out)
 
 
@@ -87,6 +93,8 @@ def letter(
     """The family letter: dates, times, places and who they meet (and an .ics)."""
     from essence.services.scheduling import family_documents
 
+    check_writable("out", out)
+    check_writable("ics", ics)
     text, calendar = family_documents(service_context(), case_id)
     _write(text, out)
     if ics is not None:

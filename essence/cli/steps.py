@@ -9,7 +9,8 @@ import typer
 from essence.cli.common import JsonOption, emit, replan_if_asked, service_context
 
 app = typer.Typer(
-    help="Start, complete, hold, resume, cancel and assign steps.", no_args_is_help=True
+    help="Start, complete, hold, resume, cancel, revert and assign steps; record no-shows.",
+    no_args_is_help=True,
 )
 
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
@@ -87,11 +88,41 @@ def cancel(
     budget_s: ReplanBudgetOption = 2.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Cancel a step that this child does not need (coordinator)."""
+    """Cancel a skippable step this child does not need (coordinator, after consent)."""
     from essence.services.steps import cancel_step
 
     emit(cancel_step(service_context(), case_id, step, reason), as_json, _render_change)
     replan_if_asked(replan, budget_s, as_json)
+
+
+@app.command("revert")
+def revert(
+    case_id: CaseArg,
+    step: StepArg,
+    reason: Annotated[str, typer.Option(help="What was entered in error.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a completion or cancellation entered in error (coordinator): the step goes
+    back to ready, later steps back to requested or flagged "needs review"."""
+    from essence.services.steps import revert_step
+
+    emit(revert_step(service_context(), case_id, step, reason), as_json, _render_change)
+
+
+@app.command("no-show")
+def no_show(case_id: CaseArg, step: StepArg, as_json: JsonOption = False) -> None:
+    """Record that the family missed the step's appointment; the step can be booked again."""
+    from essence.services.steps import record_no_show
+
+    emit(record_no_show(service_context(), case_id, step), as_json, _render_change)
+
+
+@app.command("reviewed")
+def reviewed(case_id: CaseArg, step: StepArg, as_json: JsonOption = False) -> None:
+    """Clear a step's "needs review" flag after a correction (coordinator)."""
+    from essence.services.steps import mark_reviewed
+
+    emit(mark_reviewed(service_context(), case_id, step), as_json, _render_change)
 
 
 @app.command("assign")
@@ -103,7 +134,8 @@ def assign(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Assign a step (the part for the clinician's profession) to a clinician (coordinator)."""
+    """Assign a step (the part for the clinician's profession) to a clinician (coordinator);
+    its booking moves along when they are free then, else it is released."""
     from essence.cli.render_cases import render_case
     from essence.services.cases import assign_step
 

@@ -15,6 +15,15 @@ def web_command(
         str, typer.Option(help="Address to listen on (loopback by default; put TLS in front).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Worker processes (sessions and runs live in the database, so any worker "
+            "can answer any request).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app for coordinators, clinicians and planners (Ctrl+C stops it)."""
     import uvicorn
@@ -22,9 +31,21 @@ def web_command(
     from essence import bootstrap
     from essence.logging_setup import configure_logging
     from essence.services.tracing import clear_request_id
-    from essence.web.app import create_app
 
     bootstrap.context()  # refuses, in one line, a database that is unreachable, behind or ahead
     configure_logging("server", force=True)
     clear_request_id()
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        from essence.web.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+        return
+    uvicorn.run(
+        "essence.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,14 +1,17 @@
 """A case: one child's combined assessment, instantiated from a pathway template version.
 
-The case aggregate owns its steps and enforces both state machines: consent before any
-step, prerequisites before readiness, waiting steps that complete when their time has
-passed, and the case moving to feedback-given and closed as its steps finish.
+The case aggregate owns its steps and enforces both state machines: consent of every
+guardian with custody before any step (a withdrawal pauses the case), prerequisites before
+readiness (a cancelled step satisfies its successors only once its own prerequisites are
+satisfied), waiting steps that complete when their time has passed, corrections of
+entries made in error, and the case moving to feedback-given and closed as steps finish.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from essence.domain.calendar import at_local, local_date
 from essence.domain.errors import ConsentMissing, IllegalTransition, InvalidInput
@@ -16,6 +19,8 @@ from essence.domain.pathway import PathwayTemplate, StepDefinition
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
 from essence.domain.states import (
+    ACTIVE_CASE_STATES,
+    REVERTIBLE_STEP_STATES,
     CaseState,
     StepState,
     check_case_transition,
@@ -24,32 +29,109 @@ from essence.domain.states import (
 
 SYSTEM_ACTOR = "system"
 MAX_NOTE_LENGTH = 500
+MAX_AGE_AT_REFERRAL = 17
+OPEN_STEP_STATES = frozenset(
+    {StepState.REQUESTED, StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD}
+)
+
+
+class ConsentStatus(StrEnum):
+    """What one guardian said: consent given, or withdrawn (samtycke givet/återkallat)."""
+
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class GuardianConsent:
+    """One guardian's consent as recorded.
+
+    Attributes:
+        guardian: Which guardian (1 or 2; vårdnadshavare 1/2).
+        status: Given or withdrawn.
+        on: The day the guardian gave or withdrew it.
+        recorded_by: User id of whoever recorded it.
+        recorded_at: When it was recorded (aware), if known.
+    """
+
+    guardian: int
+    status: ConsentStatus
+    on: date
+    recorded_by: str = ""
+    recorded_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.guardian not in (1, 2):
+            raise InvalidInput("guardian", self.guardian, "must be 1 or 2")
+
+    @property
+    def given(self) -> bool:
+        """True when this guardian's consent is in."""
+        return self.status is ConsentStatus.GIVEN
 
 
 @dataclass
 class Consent:
-    """Guardians' consent to the combined assessment (OSL 25:11: both guardians).
+    """Guardians' consent to the combined assessment, per guardian (OSL 25:11).
 
     Attributes:
-        guardians: How many guardians have custody (1 or 2).
-        consenting: How many of them have consented.
-        recorded_on: The day the last consent was recorded.
+        guardians: How many guardians have custody (1 = sole custody, or 2).
+        records: The latest record per guardian (1, 2); a guardian without one has not
+            answered yet.
     """
 
     guardians: int = 2
-    consenting: int = 0
-    recorded_on: date | None = None
+    records: dict[int, GuardianConsent] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.guardians not in (1, 2):
             raise InvalidInput("guardians", self.guardians, "must be 1 or 2")
-        if not 0 <= self.consenting <= self.guardians:
-            raise InvalidInput("consent", self.consenting, f"must be 0..{self.guardians}")
+        for number, record in self.records.items():
+            if number != record.guardian:
+                raise InvalidInput("guardian", number, "record filed under another guardian")
+
+    @classmethod
+    def given_by(cls, guardians: int, consenting: int, on: date, recorded_by: str = "") -> Consent:
+        """Consent given by guardians 1..`consenting` on `on` (0: nobody yet).
+
+        Raises:
+            InvalidInput: `consenting` outside 0..`guardians`.
+        """
+        if not 0 <= consenting <= guardians:
+            raise InvalidInput("consent", consenting, f"must be 0..{guardians}")
+        records = {
+            g: GuardianConsent(g, ConsentStatus.GIVEN, on, recorded_by)
+            for g in range(1, consenting + 1)
+        }
+        return cls(guardians, records)
+
+    def _current(self) -> list[GuardianConsent]:
+        return [r for g, r in sorted(self.records.items()) if g <= self.guardians]
+
+    @property
+    def consenting(self) -> int:
+        """How many guardians with custody have consent given now."""
+        return sum(1 for r in self._current() if r.given)
+
+    @property
+    def withdrawn(self) -> bool:
+        """True when a guardian with custody has withdrawn consent."""
+        return any(not r.given for r in self._current())
 
     @property
     def complete(self) -> bool:
         """True when every guardian with custody has consented."""
         return self.consenting >= self.guardians
+
+    @property
+    def recorded_on(self) -> date | None:
+        """The day of the latest record (None before any)."""
+        days = [r.on for r in self._current()]
+        return max(days) if days else None
+
+    def describe(self) -> str:
+        """E.g. ``1 of 2`` guardians consenting."""
+        return f"{self.consenting} of {self.guardians}"
 
 
 @dataclass
@@ -65,8 +147,12 @@ class Step:
         planned_on, planned_place: The booking by the scheduler, if any.
         started_at, completed_at: Aware datetimes (Europe/Stockholm).
         completed_by: User id that completed it ("system" for waiting steps).
-        outcome: Short outcome note; never personal identifiers.
+        outcome: Short outcome note (or why it was cancelled); never personal identifiers.
         hold_reason: Why the step is on hold.
+        resume_state: The state a held step returns to.
+        needs_review: Set when a prerequisite of this started or completed step was
+            corrected (reverted) after it: a coordinator should look at it again.
+        no_shows: Appointments of this step the family missed (counted in the metrics).
     """
 
     key: str
@@ -82,6 +168,13 @@ class Step:
     outcome: str = ""
     hold_reason: str = ""
     resume_state: StepState | None = None
+    needs_review: bool = False
+    no_shows: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True until the step is completed, cancelled or entered in error."""
+        return self.state in OPEN_STEP_STATES
 
     @property
     def completed_on(self) -> date | None:
@@ -106,6 +199,7 @@ class Case:
         state: Current CaseState.
         steps: Steps by key, in pathway order.
         version: Optimistic-lock counter, bumped by every stored change.
+        paused_from: While paused (consent withdrawn): the state the case returns to.
     """
 
     id: str
@@ -123,6 +217,7 @@ class Case:
     closed_at: datetime | None = None
     withdrawn_reason: str = ""
     version: int = 0
+    paused_from: CaseState | None = None
 
     # --- construction ---------------------------------------------------------------------
 
@@ -144,13 +239,26 @@ class Case:
         """Open a case from a referral; with full consent its first steps become ready.
 
         Raises:
-            InvalidInput: referral date in the future, empty name or referring unit.
+            InvalidInput: referral date in the future, a child not 0–17 years old at
+                referral, empty name or referring unit.
         """
         today = local_date(now)
         if referral_date > today:
             raise InvalidInput("referral date", referral_date.isoformat(), "lies in the future")
         if referral_date < personnummer.birth_date:
             raise InvalidInput("referral date", referral_date.isoformat(), "is before birth")
+        born = personnummer.birth_date
+        age = (
+            referral_date.year
+            - born.year
+            - ((referral_date.month, referral_date.day) < (born.month, born.day))
+        )
+        if age > MAX_AGE_AT_REFERRAL:
+            raise InvalidInput(
+                "personnummer",
+                f"age {age} at referral",
+                f"the child must be 0–{MAX_AGE_AT_REFERRAL} years old",
+            )
         if not child_name.strip():
             raise InvalidInput("name", "", "must not be empty")
         if not referring_unit.strip():
@@ -213,15 +321,132 @@ class Case:
         """The feedback meeting, whose date ends the lead time."""
         return self.steps[self.template.feedback_key]
 
+    @property
+    def paused(self) -> bool:
+        """True while the case waits for a withdrawn consent to be given again."""
+        return self.state is CaseState.PAUSED
+
+    def satisfied(self, key: str) -> bool:
+        """True when step `key` no longer holds up its successors.
+
+        A completed step is satisfied; a cancelled step ("not needed") only once its own
+        prerequisites are satisfied, so nothing jumps ahead of work that has not happened.
+        """
+        step = self.steps[key]
+        if step.state is StepState.COMPLETED:
+            return True
+        if step.state is StepState.CANCELLED:
+            return all(self.satisfied(p) for p in self.definition(key).requires)
+        return False
+
+    def prerequisites_satisfied(self, key: str) -> bool:
+        """True when every prerequisite of step `key` is satisfied."""
+        return all(self.satisfied(p) for p in self.definition(key).requires)
+
+    def consent_covers(self, key: str) -> bool:
+        """True when the recorded consent allows step `key` to start or be done.
+
+        Every step needs the consent of every guardian with custody; steps that share data
+        with the municipality (preschool, SIP; `needs_consent_to_share`) need it from both
+        guardians unless one has sole custody (OSL 25:11). A paused case allows nothing.
+        """
+        if self.state in (CaseState.REFERRED, CaseState.PAUSED) or not self.consent.complete:
+            return False
+        if self.definition(key).needs_consent_to_share:
+            return self.consent.consenting >= self.consent.guardians
+        return True
+
+    def open_steps(self) -> list[Step]:
+        """Steps not yet completed, cancelled or entered in error."""
+        return [s for s in self.steps.values() if s.is_open]
+
     # --- consent and withdrawal ----------------------------------------------------------
 
-    def record_consent(self, consenting: int, on: date, guardians: int | None = None) -> None:
-        """Record how many guardians have consented; full consent makes first steps ready."""
+    def record_guardian_consent(
+        self,
+        guardian: int,
+        given: bool,
+        on: date,
+        by: str = "",
+        *,
+        now: datetime | None = None,
+        guardians: int | None = None,
+    ) -> str:
+        """Record one guardian's consent given or withdrawn.
+
+        Full consent makes the first steps ready (or resumes a paused case); a withdrawal
+        (or missing consent after custody changed) pauses a working case: no step may
+        start or be completed until consent is given again.
+
+        Args:
+            guardian: 1 or 2.
+            given: True for consent given, False for withdrawn.
+            on: The day the guardian said so.
+            by: User id recording it.
+            now: When it was recorded.
+            guardians: Guardians with custody, when it changes (1 = sole custody).
+
+        Returns:
+            What happened to the case: "consented", "paused", "resumed" or "" (nothing).
+
+        Raises:
+            IllegalTransition: the case is closed or withdrawn.
+            InvalidInput: a guardian number beyond the guardians with custody.
+        """
         if not self.state.is_open:
             raise IllegalTransition(f"case {self.id}", self.state.value, "consent")
-        self.consent = Consent(guardians or self.consent.guardians, consenting, on)
-        if self.consent.complete and self.state is CaseState.REFERRED:
-            self._become_consented(on)
+        custody = guardians if guardians is not None else self.consent.guardians
+        if guardian not in (1, 2) or guardian > custody:
+            raise InvalidInput(
+                "guardian",
+                guardian,
+                "sole custody: only guardian 1" if custody == 1 else "must be 1 or 2",
+            )
+        status = ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN
+        records = dict(self.consent.records)
+        records[guardian] = GuardianConsent(guardian, status, on, by, now)
+        self.consent = Consent(custody, records)
+        return self._apply_consent(on)
+
+    def record_consent(
+        self, consenting: int, on: date, guardians: int | None = None, by: str = ""
+    ) -> str:
+        """Shorthand: guardians 1..`consenting` have consent given; any other guardian who
+        had given it has withdrawn it. Returns what happened, as `record_guardian_consent`."""
+        if not self.state.is_open:
+            raise IllegalTransition(f"case {self.id}", self.state.value, "consent")
+        custody = guardians if guardians is not None else self.consent.guardians
+        if custody not in (1, 2):
+            raise InvalidInput("guardians", custody, "must be 1 or 2")
+        if not 0 <= consenting <= custody:
+            raise InvalidInput("consent", consenting, f"must be 0..{custody}")
+        records = dict(self.consent.records)
+        for number in range(1, custody + 1):
+            if number <= consenting:
+                records[number] = GuardianConsent(number, ConsentStatus.GIVEN, on, by)
+            elif number in records and records[number].given:
+                records[number] = GuardianConsent(number, ConsentStatus.WITHDRAWN, on, by)
+        self.consent = Consent(custody, records)
+        return self._apply_consent(on)
+
+    def _apply_consent(self, on: date) -> str:
+        if self.consent.complete:
+            if self.state is CaseState.REFERRED:
+                self._become_consented(on)
+                return "consented"
+            if self.state is CaseState.PAUSED:
+                target = self.paused_from or CaseState.CONSENTED
+                check_case_transition(f"case {self.id}", self.state, target)
+                self.state, self.paused_from = target, None
+                return "resumed"
+            return ""
+        if self.state in ACTIVE_CASE_STATES:
+            check_case_transition(f"case {self.id}", self.state, CaseState.PAUSED)
+            self.paused_from, self.state = self.state, CaseState.PAUSED
+            for step in self.steps.values():
+                step.planned_on, step.planned_place = None, ""
+            return "paused"
+        return ""
 
     def withdraw(self, reason: str, now: datetime) -> None:
         """Withdraw the case (e.g. family declines); open steps are cancelled."""
@@ -229,7 +454,10 @@ class Case:
         for step in self.steps.values():
             if not step.state.is_terminal:
                 step.state = StepState.CANCELLED
+                step.resume_state = None
+            step.planned_on, step.planned_place = None, ""
         self.state = CaseState.WITHDRAWN
+        self.paused_from = None
         self.withdrawn_reason = _note("reason", reason)
         self.closed_at = now
 
@@ -248,8 +476,8 @@ class Case:
 
     def start_step(self, key: str, now: datetime) -> Step:
         """Start a ready (or held) step; the case moves to assessing."""
-        self._require_consent()
         step = self.step(key)
+        self._require_consent(key)
         check_step_transition(f"step {key}", step.state, StepState.IN_PROGRESS)
         step.state = StepState.IN_PROGRESS
         step.started_at = now
@@ -263,16 +491,18 @@ class Case:
         Returns:
             Keys of the steps that became ready because of this completion.
         """
-        self._require_consent()
         step = self.step(key)
+        self._require_consent(key)
         check_step_transition(f"step {key}", step.state, StepState.COMPLETED)
         step.state = StepState.COMPLETED
         step.started_at = step.started_at or now
         step.completed_at = now
         step.completed_by = by
         step.outcome = _note("outcome", outcome)
+        step.resume_state = None
+        step.planned_on, step.planned_place = None, ""
         self._mark_assessing()
-        newly_ready = self._release_successors(key, local_date(now))
+        newly_ready = self._refresh(local_date(now))
         self._update_case_state(now)
         return newly_ready
 
@@ -298,18 +528,106 @@ class Case:
         return step
 
     def cancel_step(self, key: str, now: datetime, reason: str) -> list[str]:
-        """Cancel a step that is not needed; successors no longer wait for it."""
+        """Cancel a step this child does not need ("not needed"), after consent.
+
+        Only steps the pathway marks `skippable`; the cancelled step satisfies its
+        successors once its own prerequisites are satisfied.
+
+        Returns:
+            Keys of the steps that became ready because of it.
+
+        Raises:
+            IllegalTransition: the step is not skippable (withdraw the case instead), or
+                already completed or cancelled.
+            ConsentMissing: consent is not in (or withdrawn).
+            InvalidInput: an empty reason.
+        """
         step = self.step(key)
-        if key == self.template.feedback_key:
+        if not self.definition(key).skippable:
             raise IllegalTransition(
-                f"step {key}", step.state.value, "cancelled", "withdraw the case instead"
+                f"step {key}",
+                step.state.value,
+                "cancelled",
+                "every assessment needs it; withdraw the case instead",
             )
+        if not reason.strip():
+            raise InvalidInput("reason", "", "a cancellation needs a reason")
+        self._require_consent(key)
         check_step_transition(f"step {key}", step.state, StepState.CANCELLED)
         step.state = StepState.CANCELLED
         step.outcome = _note("reason", reason)
-        newly_ready = self._release_successors(key, local_date(now))
+        step.resume_state, step.hold_reason = None, ""
+        step.planned_on, step.planned_place = None, ""
+        newly_ready = self._refresh(local_date(now))
         self._update_case_state(now)
         return newly_ready
+
+    def revert_step(self, key: str, now: datetime, reason: str) -> RevertResult:
+        """Mark a completion or cancellation as entered in error (a correction).
+
+        The step goes back to ready (or requested when its prerequisites are not
+        satisfied); successors that have not started go back to requested; started or
+        completed steps after it are flagged "needs review". Reverting the feedback
+        meeting makes the lead time undefined again (the case goes back to assessing).
+
+        Raises:
+            IllegalTransition: the case is closed or withdrawn, or the step is neither
+                completed nor cancelled.
+            InvalidInput: an empty reason.
+        """
+        step = self.step(key)
+        if not self.state.is_open:
+            raise IllegalTransition(f"case {self.id}", self.state.value, "correct a step")
+        if step.state not in REVERTIBLE_STEP_STATES:
+            raise IllegalTransition(
+                f"step {key}",
+                step.state.value,
+                "entered-in-error",
+                "only a completion or a cancellation can be reverted",
+            )
+        if not reason.strip():
+            raise InvalidInput("reason", "", "a correction needs a reason")
+        today = local_date(now)
+        before = {k: s.state for k, s in self.steps.items()}
+        step.state = StepState.REQUESTED
+        step.started_at = step.completed_at = None
+        step.completed_by, step.outcome, step.hold_reason = "", "", ""
+        step.resume_state, step.needs_review = None, False
+        step.ready_on = step.due_on = None
+        step.planned_on, step.planned_place = None, ""
+        flagged = self._flag_descendants(key)
+        self._refresh(today)
+        self._undo_feedback_state()
+        requested = [
+            k
+            for k, s in self.steps.items()
+            if k != key and s.state is StepState.REQUESTED and before[k] is not StepState.REQUESTED
+        ]
+        return RevertResult(step.state.value, requested, flagged)
+
+    def mark_reviewed(self, key: str) -> Step:
+        """Clear a step's "needs review" flag once a coordinator has looked at it."""
+        step = self.step(key)
+        if not step.needs_review:
+            raise InvalidInput("step", key, "is not flagged for review")
+        step.needs_review = False
+        return step
+
+    def record_no_show(self, key: str) -> Step:
+        """The family missed the step's appointment: count it; the step stays open and is
+        free to be booked again.
+
+        Raises:
+            IllegalTransition: the case or the step is no longer open.
+        """
+        step = self.step(key)
+        if not self.state.is_open:
+            raise IllegalTransition(f"case {self.id}", self.state.value, "record a no-show")
+        if not step.is_open:
+            raise IllegalTransition(f"step {key}", step.state.value, "no-show")
+        step.no_shows += 1
+        step.planned_on, step.planned_place = None, ""
+        return step
 
     def advance(self, today: date) -> list[str]:
         """Complete waiting steps whose time has passed, as of `today`, cascading.
@@ -335,18 +653,21 @@ class Case:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _require_consent(self) -> None:
-        if not self.consent.complete or self.state is CaseState.REFERRED:
-            raise ConsentMissing(self.id)
+    def _require_consent(self, key: str) -> None:
         if not self.state.is_open:
             raise IllegalTransition(f"case {self.id}", self.state.value, "change a step")
+        if not self.consent_covers(key):
+            detail = f"{self.consent.describe()} guardians consenting"
+            if self.paused:
+                detail = "consent withdrawn, case paused; " + detail
+            if self.definition(key).needs_consent_to_share:
+                detail += "; step shares data with the municipality"
+            raise ConsentMissing(self.id, detail)
 
     def _become_consented(self, on: date) -> None:
         check_case_transition(f"case {self.id}", self.state, CaseState.CONSENTED)
         self.state = CaseState.CONSENTED
-        for definition in self.template.steps:
-            if not definition.requires:
-                self._make_ready(self.steps[definition.key], max(on, self.referral_date))
+        self._refresh(max(on, self.referral_date))
 
     def _make_ready(self, step: Step, on: date) -> None:
         check_step_transition(f"step {step.key}", step.state, StepState.READY)
@@ -355,20 +676,61 @@ class Case:
         wait = self.definition(step.key).wait_days
         step.due_on = on + timedelta(days=wait) if self.definition(step.key).is_waiting else None
 
-    def _release_successors(self, key: str, on: date) -> list[str]:
+    def _refresh(self, on: date) -> list[str]:
+        """Bring readiness in line with rule 1, in pathway order.
+
+        Requested steps whose prerequisites are satisfied become ready (once the case has
+        been consented); ready steps, or steps held before they started, whose
+        prerequisites are no longer satisfied (after a correction) go back to requested.
+
+        Returns:
+            Keys of the steps that became ready.
+        """
         released: list[str] = []
-        for successor_key in self.template.successors(key):
-            successor = self.steps[successor_key]
-            if successor.state is not StepState.REQUESTED:
-                continue
-            prerequisites = self.definition(successor_key).requires
-            if all(
-                self.steps[p].state in (StepState.COMPLETED, StepState.CANCELLED)
-                for p in prerequisites
-            ):
-                self._make_ready(successor, on)
-                released.append(successor_key)
+        if self.state is CaseState.REFERRED or not self.state.is_open:
+            return released
+        for key in self.template.topological_order():
+            step = self.steps[key]
+            satisfied = self.prerequisites_satisfied(key)
+            held_unstarted = (
+                step.state is StepState.ON_HOLD and step.resume_state is not StepState.IN_PROGRESS
+            )
+            if step.state is StepState.REQUESTED and satisfied:
+                self._make_ready(step, on)
+                released.append(key)
+            elif (step.state is StepState.READY or held_unstarted) and not satisfied:
+                step.state, step.resume_state, step.hold_reason = StepState.REQUESTED, None, ""
+                step.ready_on = step.due_on = None
+                step.planned_on, step.planned_place = None, ""
         return released
+
+    def _flag_descendants(self, key: str) -> list[str]:
+        """Flag every started or completed step after `key` as needing review."""
+        flagged: list[str] = []
+        pending, seen = list(self.template.successors(key)), set()
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            step = self.steps[current]
+            started = step.state in (StepState.IN_PROGRESS, StepState.COMPLETED) or (
+                step.state is StepState.ON_HOLD and step.resume_state is StepState.IN_PROGRESS
+            )
+            if started and not step.needs_review:
+                step.needs_review = True
+                flagged.append(current)
+            pending.extend(self.template.successors(current))
+        return flagged
+
+    def _undo_feedback_state(self) -> None:
+        if self.feedback_step.state is StepState.COMPLETED:
+            return
+        if self.state is CaseState.FEEDBACK_GIVEN:
+            check_case_transition(f"case {self.id}", self.state, CaseState.ASSESSING)
+            self.state = CaseState.ASSESSING
+        if self.paused_from is CaseState.FEEDBACK_GIVEN:
+            self.paused_from = CaseState.ASSESSING
 
     def _mark_assessing(self) -> None:
         if self.state is CaseState.CONSENTED:
@@ -382,6 +744,21 @@ class Case:
         ):
             self.state = CaseState.CLOSED
             self.closed_at = now
+
+
+@dataclass(frozen=True)
+class RevertResult:
+    """What a correction did.
+
+    Attributes:
+        state: The reverted step's new state (ready or requested).
+        back_to_requested: Other steps that went back to requested.
+        needs_review: Started or completed steps after it, now flagged for review.
+    """
+
+    state: str
+    back_to_requested: list[str]
+    needs_review: list[str]
 
 
 def _note(field_name: str, text: str) -> str:

@@ -73,11 +73,22 @@ class IllegalTransition(EssenceError):
 class ConsentMissing(EssenceError):
     """A step was to start before both guardians' consent was on record."""
 
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, case_id: str, detail: str = "") -> None:
         self.case_id = case_id
+        extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"consent: case {case_id}: both guardians' consent must be on record before a step"
+            f"consent: case {case_id}: both guardians' consent must be on record before a "
+            f"step{extra}"
         )
+
+
+class DuplicateCase(InvalidInput):
+    """The child already has an open case (one open case per child, enforced by the database)."""
+
+    def __init__(self, existing_case_id: str | None) -> None:
+        self.existing_case_id = existing_case_id
+        which = f"open case {existing_case_id}" if existing_case_id else "an open case"
+        super().__init__("personnummer", "", f"the child already has {which}")
 
 
 class PermissionDenied(EssenceError):

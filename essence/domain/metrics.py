@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from essence.domain.case import Case
 from essence.domain.states import CaseState, StepState
+from essence.domain.suppression import SUPPRESS_BELOW, shown_count, suppressed_cells, too_small
 
 BASELINE_DAYS = 140
 GUARANTEE_DAYS = 90
-SUPPRESS_BELOW = 5
 
 
 @dataclass(frozen=True)
@@ -149,8 +149,11 @@ def _minutes_by_profession(case: Case) -> dict[str, int]:
 class CohortMetrics:
     """Aggregates over many cases; counts under 5 are suppressed by `suppressed()`.
 
+    Counts are None where planners may not see them (1 to 4 children, or the complement
+    that would let them be derived); see `essence.domain.suppression`.
+
     Attributes:
-        cases: Number of cases in the cohort.
+        cases: Number of cases (children) in the cohort.
         with_feedback: Cases whose feedback meeting has been held.
         median_lead_time_days / p90_lead_time_days / mean_lead_time_days: Over held feedbacks.
         share_within_90_days: Share of held feedbacks within 90 days of referral (0..1).
@@ -162,8 +165,8 @@ class CohortMetrics:
         at_risk_90 / at_risk_140: Open cases projected past 90 / 140 days.
     """
 
-    cases: int
-    with_feedback: int
+    cases: int | None
+    with_feedback: int | None
     median_lead_time_days: float | None
     p90_lead_time_days: float | None
     mean_lead_time_days: float | None
@@ -173,8 +176,8 @@ class CohortMetrics:
     median_days_to_first_visit: float | None
     mean_visit_days: float | None
     minutes_by_profession: dict[str, int]
-    at_risk_90: int
-    at_risk_140: int
+    at_risk_90: int | None
+    at_risk_140: int | None
     suppressed: bool = False
 
 
@@ -211,13 +214,69 @@ def cohort_metrics(metrics: list[CaseMetrics]) -> CohortMetrics:
     )
 
 
-def suppressed(cohort: CohortMetrics) -> CohortMetrics:
-    """The cohort as planners may see it: every figure hidden when under 5 cases lie behind it."""
-    if cohort.with_feedback >= SUPPRESS_BELOW and cohort.cases >= SUPPRESS_BELOW:
-        return cohort
-    hidden = CohortMetrics(
-        cases=cohort.cases if cohort.cases >= SUPPRESS_BELOW else 0,
-        with_feedback=cohort.with_feedback if cohort.with_feedback >= SUPPRESS_BELOW else 0,
+def suppressed(cohort: CohortMetrics, *, hide: bool = False) -> CohortMetrics:
+    """The cohort as planners may see it (decided on children counted).
+
+    Fewer than 5 children, or `hide` (a complementary cell of a breakdown): every figure is
+    None. Otherwise each count of 1 to 4 children is None, and the lead-time figures are None
+    when fewer than 5 children have had their feedback meeting.
+    """
+    if hide or cohort.cases is None or too_small(cohort.cases) or cohort.cases == 0:
+        return _hidden(cohort)
+    with_feedback = shown_count(cohort.with_feedback or 0)
+    lead_shown = (with_feedback or 0) >= SUPPRESS_BELOW
+    return replace(
+        cohort,
+        with_feedback=with_feedback,
+        median_lead_time_days=cohort.median_lead_time_days if lead_shown else None,
+        p90_lead_time_days=cohort.p90_lead_time_days if lead_shown else None,
+        mean_lead_time_days=cohort.mean_lead_time_days if lead_shown else None,
+        share_within_90_days=cohort.share_within_90_days if lead_shown else None,
+        median_days_saved=cohort.median_days_saved if lead_shown else None,
+        median_percent_saved=cohort.median_percent_saved if lead_shown else None,
+        mean_visit_days=cohort.mean_visit_days if lead_shown else None,
+        at_risk_90=shown_count(cohort.at_risk_90 or 0),
+        at_risk_140=shown_count(cohort.at_risk_140 or 0),
+        suppressed=False,
+    )
+
+
+def suppressed_breakdown(cohorts: dict[str, CohortMetrics]) -> dict[str, CohortMetrics]:
+    """A breakdown (cells that partition one cohort) as planners may see it.
+
+    Whole cells are hidden by `suppressed_cells` over the children counted, and each count
+    inside the cells (feedback held, at risk) by the same complementary rule, so no hidden
+    figure can be recovered by subtracting the shown cells from the cohort's total.
+    """
+    hidden = suppressed_cells({k: c.cases or 0 for k, c in cohorts.items()})
+    out = {k: suppressed(c, hide=k in hidden) for k, c in cohorts.items()}
+    for name in ("with_feedback", "at_risk_90", "at_risk_140"):
+        inner = suppressed_cells({k: getattr(c, name) or 0 for k, c in cohorts.items()})
+        for key in inner:
+            out[key] = _without(out[key], name)
+    return out
+
+
+def _without(cohort: CohortMetrics, name: str) -> CohortMetrics:
+    if name != "with_feedback":
+        return replace(cohort, **{name: None})
+    return replace(
+        cohort,
+        with_feedback=None,
+        median_lead_time_days=None,
+        p90_lead_time_days=None,
+        mean_lead_time_days=None,
+        share_within_90_days=None,
+        median_days_saved=None,
+        median_percent_saved=None,
+        mean_visit_days=None,
+    )
+
+
+def _hidden(cohort: CohortMetrics) -> CohortMetrics:
+    return CohortMetrics(
+        cases=None,
+        with_feedback=None,
         median_lead_time_days=None,
         p90_lead_time_days=None,
         mean_lead_time_days=None,
@@ -226,14 +285,11 @@ def suppressed(cohort: CohortMetrics) -> CohortMetrics:
         median_percent_saved=None,
         median_days_to_first_visit=None,
         mean_visit_days=None,
-        minutes_by_profession=cohort.minutes_by_profession
-        if cohort.cases >= SUPPRESS_BELOW
-        else {},
-        at_risk_90=0,
-        at_risk_140=0,
+        minutes_by_profession={},
+        at_risk_90=None,
+        at_risk_140=None,
         suppressed=True,
     )
-    return hidden
 
 
 def percentile(values: list[int] | list[float], q: float) -> float | None:

@@ -43,6 +43,9 @@ class StepDefinition(BaseModel):
         after_feedback: True for steps that follow the feedback (habilitation, SIP).
         needs_consent_to_share: True when the step shares data with the municipality
             (preschool, SIP), which needs both guardians' consent (OSL 25:11).
+        skippable: True when a coordinator may cancel the step as "not needed" for a
+            child (`essence step cancel`); False for the steps every assessment needs
+            (intake, team conference, feedback, written report): withdraw the case instead.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +65,7 @@ class StepDefinition(BaseModel):
     milestone: str = ""
     after_feedback: bool = False
     needs_consent_to_share: bool = False
+    skippable: bool = False
 
     @field_validator("milestone")
     @classmethod

@@ -2,7 +2,10 @@
 
 Steps: requested → ready → in-progress → completed, plus on-hold, cancelled and
 entered-in-error. Cases: referred → consented → assessing → feedback-given → closed,
-plus withdrawn. An illegal transition is an error, never a silent no-op.
+plus withdrawn, and paused while a guardian's consent is withdrawn. A correction
+(`Case.revert_step`) may take a completed or cancelled step back to ready or requested and
+a case from feedback-given back to assessing. An illegal transition is an error, never a
+silent no-op.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class CaseState(StrEnum):
     FEEDBACK_GIVEN = "feedback-given"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    PAUSED = "paused"
 
     @property
     def is_open(self) -> bool:
@@ -74,14 +78,28 @@ class CaseState(StrEnum):
         return self not in (CaseState.CLOSED, CaseState.WITHDRAWN)
 
 
+#: States a case works in (steps may start); a paused case returns to one of them.
+ACTIVE_CASE_STATES = frozenset({CaseState.CONSENTED, CaseState.ASSESSING, CaseState.FEEDBACK_GIVEN})
+
 CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.REFERRED: frozenset({CaseState.CONSENTED, CaseState.WITHDRAWN}),
-    CaseState.CONSENTED: frozenset({CaseState.ASSESSING, CaseState.WITHDRAWN}),
-    CaseState.ASSESSING: frozenset({CaseState.FEEDBACK_GIVEN, CaseState.WITHDRAWN}),
-    CaseState.FEEDBACK_GIVEN: frozenset({CaseState.CLOSED, CaseState.WITHDRAWN}),
+    CaseState.CONSENTED: frozenset({CaseState.ASSESSING, CaseState.PAUSED, CaseState.WITHDRAWN}),
+    CaseState.ASSESSING: frozenset(
+        {CaseState.FEEDBACK_GIVEN, CaseState.PAUSED, CaseState.WITHDRAWN}
+    ),
+    CaseState.FEEDBACK_GIVEN: frozenset(
+        {CaseState.CLOSED, CaseState.ASSESSING, CaseState.PAUSED, CaseState.WITHDRAWN}
+    ),
+    CaseState.PAUSED: frozenset(
+        {CaseState.CONSENTED, CaseState.ASSESSING, CaseState.FEEDBACK_GIVEN, CaseState.WITHDRAWN}
+    ),
     CaseState.CLOSED: frozenset(),
     CaseState.WITHDRAWN: frozenset(),
 }
+
+#: Corrections (`step revert`): a completion or cancellation entered in error goes back.
+REVERT_TARGETS = frozenset({StepState.READY, StepState.REQUESTED})
+REVERTIBLE_STEP_STATES = frozenset({StepState.COMPLETED, StepState.CANCELLED})
 
 
 def check_step_transition(subject: str, current: StepState, requested: StepState) -> None:

@@ -190,11 +190,15 @@ def _event(
     appointment: Appointment, summary: str, description: str, owner: str, stamp: datetime | None
 ) -> list[str]:
     when = (stamp or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    uid = f"{appointment.case_id}-{appointment.step_key}-{owner}@essence"
+    number = f"-{appointment.record_id}" if appointment.record_id is not None else ""
+    uid = f"{appointment.case_id}-{appointment.step_key}{number}-{owner}@essence"
+    status = "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED"
     return [
         "BEGIN:VEVENT",
         f"UID:{escape_text(uid)}",
         f"DTSTAMP:{when}",
+        f"SEQUENCE:{appointment.sequence}",
+        f"STATUS:{status}",
         f"DTSTART;TZID=Europe/Stockholm:{_local(appointment.start)}",
         f"DTEND;TZID=Europe/Stockholm:{_local(appointment.end)}",
         f"SUMMARY:{escape_text(summary)}",

@@ -281,6 +281,9 @@ class Appointment:
         family_facing: True when the child or guardians attend.
         booked: True when it was already booked before this plan.
         moved: True when it was booked and this plan moves it.
+        status: As stored: "booked", "attended", "cancelled" or "no_show".
+        sequence: iCalendar SEQUENCE, raised by every stored change (0 when new).
+        record_id: Stored row id (None for a plan not stored yet); part of the event UID.
     """
 
     case_id: str
@@ -294,6 +297,9 @@ class Appointment:
     family_facing: bool
     booked: bool = False
     moved: bool = False
+    status: str = "booked"
+    sequence: int = 0
+    record_id: int | None = None
 
     @property
     def minutes(self) -> int:

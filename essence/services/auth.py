@@ -7,13 +7,14 @@ and returned once so the CLI can print them to the person who ran `essence init 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from essence.domain.access import Role, User, require_role
 from essence.domain.errors import InvalidInput, NotFound, PermissionDenied
-from essence.services.context import ServiceContext, audit_event, run_use_case
+from essence.services.context import FLOWS_USER, ServiceContext, audit_event, run_use_case
 from essence.services.ports import AuditEvent, UnitOfWork
 
 MIN_PASSWORD_LENGTH = 10
@@ -110,16 +111,26 @@ def current_user(ctx: ServiceContext) -> User:
     return run_use_case(ctx, "auth.whoami", lambda _uow, user: user)
 
 
-def issue_demo_passwords(ctx: ServiceContext) -> dict[str, str]:
-    """Give every login without a password a fresh random one, and return them (once).
+def issue_demo_passwords(ctx: ServiceContext, only: Iterable[str] | None = None) -> dict[str, str]:
+    """Give logins without a password a fresh random one, and return them (once).
+
+    Existing passwords are never reset or shown (`essence user password` changes one); the
+    flows' system login never gets one (it cannot sign in).
+
+    Args:
+        only: Consider only these login ids (e.g. the ones `essence init` just created);
+            None: every login without a password.
 
     Returns:
         Login id → password, for the CLI to print once; only the hashes are stored.
     """
+    wanted = None if only is None else set(only)
 
     def body(uow: UnitOfWork, user: User) -> dict[str, str]:
         issued: dict[str, str] = {}
         for login in uow.users.list():
+            if login.id == FLOWS_USER or (wanted is not None and login.id not in wanted):
+                continue
             if uow.users.password_hash(login.id) is None:
                 password = secrets.token_urlsafe(12)
                 uow.users.set_password_hash(login.id, hash_password(password))

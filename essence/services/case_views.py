@@ -6,20 +6,32 @@ from datetime import date
 
 from essence.domain.case import Case
 from essence.domain.metrics import case_metrics
-from essence.domain.states import StepState
-from essence.services.views import CaseSummary, CaseView, StepView, WorkItemView
+from essence.domain.states import CaseState, StepState
+from essence.services.views import (
+    CaseSummary,
+    CaseView,
+    GuardianConsentView,
+    StepView,
+    WorkItemView,
+)
 
 
 def waiting_on(case: Case) -> list[str]:
-    """What the case waits for now: each ready, running or held step and on whom."""
+    """What the case waits for now: each ready, running or held step and on whom; in a
+    paused case (or a ready step whose consent is missing) "waiting on consent (1 of 2)"."""
     waits: list[str] = []
     for step in case.steps.values():
         if step.state in (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD):
+            if step.state is StepState.READY and not case.consent_covers(step.key):
+                waits.append(f"{step.key} ← waiting on consent ({case.consent.describe()})")
+                continue
             who = ", ".join(sorted(set(step.assignees.values()))) or (
                 "family" if case.definition(step.key).is_waiting else "unassigned"
             )
             suffix = " (on hold)" if step.state is StepState.ON_HOLD else ""
             waits.append(f"{step.key} ← {who}{suffix}")
+    if case.state is CaseState.REFERRED and not waits:
+        waits.append(f"consent ({case.consent.describe()})")
     return waits
 
 
@@ -42,6 +54,8 @@ def case_summary(case: Case, today: date) -> CaseSummary:
         projected_lead_time_days=metrics.projected_lead_time_days,
         at_risk_90=metrics.at_risk_90,
         at_risk_140=metrics.at_risk_140,
+        needs_review=[k for k, s in case.steps.items() if s.needs_review],
+        paused=case.paused,
     )
 
 
@@ -56,6 +70,12 @@ def case_view(case: Case, today: date) -> CaseView:
         pathway_version=case.template.version,
         guardians=case.consent.guardians,
         consenting=case.consent.consenting,
+        consent=[
+            GuardianConsentView(
+                guardian=r.guardian, status=r.status.value, on=r.on, recorded_by=r.recorded_by
+            )
+            for _, r in sorted(case.consent.records.items())
+        ],
         team_travels=case.team_travels,
         lead_time_days=metrics.lead_time_days,
         days_saved=metrics.days_saved,
@@ -84,6 +104,9 @@ def step_view(case: Case, key: str) -> StepView:
         completed_at=step.completed_at,
         outcome=step.outcome,
         hold_reason=step.hold_reason,
+        needs_review=step.needs_review,
+        no_shows=step.no_shows,
+        skippable=definition.skippable,
     )
 
 

@@ -1,4 +1,5 @@
-"""Use cases of the coordinator: open a case, record consent, assign, list, show, withdraw."""
+"""Use cases of the coordinator: open a case, record each guardian's consent, assign, list,
+show, withdraw. Bookings follow each change in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ from datetime import date
 from essence.domain.access import Role, User, require_case_access, require_role, takes_part
 from essence.domain.calendar import local_date
 from essence.domain.case import Case, Consent
-from essence.domain.errors import InvalidInput, NotFound
+from essence.domain.errors import DuplicateCase, InvalidInput, NotFound
 from essence.domain.geography import municipality
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
 from essence.domain.states import StepState
 from essence.domain.team import Clinician
+from essence.services.bookings import follow_reassignment, reconcile_bookings
 from essence.services.case_views import case_summary, case_view
-from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.context import (
+    ServiceContext,
+    audit_cases,
+    audit_event,
+    resolve_user,
+    run_use_case,
+)
 from essence.services.ports import UnitOfWork
 from essence.services.views import CaseSummary, CaseView
 
@@ -32,8 +40,9 @@ class Referral:
         municipality: Home municipality (one of the 15 in Västerbotten).
         referring_unit: Who referred (e.g. "BHV Ålidhem").
         referral_date: Day the referral arrived.
-        guardians: Guardians with custody (1 or 2).
-        consenting: How many of them have consented so far.
+        guardians: Guardians with custody (1 = sole custody, or 2).
+        consenting: How many of them have consented so far (guardians 1..N); 0 by
+            default: opening a case records no consent unless it is given explicitly.
         pathway: Template name; the newest version is used and kept for the case's life.
         team_travels: The team visits the family's municipality instead of the reverse.
         assign: Explicit clinician per profession; the rest is assigned automatically.
@@ -45,7 +54,7 @@ class Referral:
     referring_unit: str
     referral_date: date
     guardians: int = 2
-    consenting: int = 2
+    consenting: int = 0
     pathway: str = DEFAULT_PATHWAY
     team_travels: bool = False
     assign: dict[Profession, str] = field(default_factory=dict)
@@ -54,21 +63,27 @@ class Referral:
 def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
     """Open a case from a referral, assign its steps and (with consent) make first steps ready.
 
+    Two coordinators opening the same child at once get one case: the database allows one
+    open case per child, and the other gets a `DuplicateCase` error, which is audited.
+
     Raises:
-        InvalidInput: bad personnummer, municipality, date in the future, duplicate case.
+        InvalidInput: bad personnummer, municipality, date in the future, age not 0–17.
+        DuplicateCase: the child already has an open case.
         NotFound: unknown pathway or clinician.
         PermissionDenied: unless a coordinator (or admin) acts.
     """
     now = ctx.clock()
     pnr = Personnummer.parse(referral.personnummer, today=local_date(now))
     home = municipality(referral.municipality).name
-    consent = Consent(referral.guardians, referral.consenting, referral.referral_date)
+    consent = Consent.given_by(
+        referral.guardians, referral.consenting, referral.referral_date, ctx.user_id or ""
+    )
 
     def body(uow: UnitOfWork, user: User) -> CaseView:
         require_role(user, "open a case", Role.COORDINATOR)
         duplicate = uow.cases.exists_with_personnummer(pnr.digits)
         if duplicate:
-            raise InvalidInput("personnummer", "", f"the child already has open case {duplicate}")
+            raise DuplicateCase(duplicate)
         template = uow.pathways.get(referral.pathway)
         case = Case.open(
             case_id=ctx.id_factory(),
@@ -89,7 +104,23 @@ def open_case(ctx: ServiceContext, referral: Referral) -> CaseView:
         audit_cases(ctx, uow, user, "case.open", [case.id])
         return case_view(case, local_date(now))
 
-    return run_use_case(ctx, "case.open", body)
+    try:
+        return run_use_case(ctx, "case.open", body)
+    except DuplicateCase as refused:
+        raise _audit_duplicate(ctx, pnr.digits, refused) from None
+
+
+def _audit_duplicate(ctx: ServiceContext, digits: str, refused: DuplicateCase) -> DuplicateCase:
+    """Record the refused duplicate in the audit log (in its own transaction, as the
+    refused change was rolled back); returns the error naming the existing case."""
+    with ctx.uow_factory() as uow:
+        user = resolve_user(ctx, uow)
+        existing = refused.existing_case_id or uow.cases.exists_with_personnummer(digits)
+        uow.audit.record(
+            [audit_event(ctx, user, "case.open", existing, "refused", "duplicate open case")]
+        )
+        uow.commit()
+    return DuplicateCase(existing)
 
 
 def assign_automatically(
@@ -137,23 +168,76 @@ def assign_automatically(
                 )
 
 
+def record_guardian_consent(
+    ctx: ServiceContext,
+    case_id: str,
+    guardian: int,
+    given: bool,
+    on: date | None = None,
+    guardians: int | None = None,
+) -> CaseView:
+    """Record one guardian's consent given or withdrawn (coordinators only).
+
+    Full consent makes the first steps ready or resumes a paused case; a withdrawal pauses
+    a working case (no step may start) and cancels its booked appointments at once.
+
+    Args:
+        case_id: The case.
+        guardian: 1 or 2.
+        given: True for consent given, False for withdrawn.
+        on: The day the guardian said so (default today; not in the future, not before the
+            referral).
+        guardians: Guardians with custody when it changes (1 = sole custody).
+
+    Raises:
+        InvalidInput: a bad guardian number or date.
+        IllegalTransition: the case is closed or withdrawn.
+    """
+
+    def change(case: Case, today: date, user: User) -> str:
+        day = _consent_day(case, on, today)
+        return case.record_guardian_consent(
+            guardian, given, day, user.id, now=ctx.clock(), guardians=guardians
+        )
+
+    word = "given" if given else "withdrawn"
+    return _consent_use_case(ctx, case_id, change, f"guardian {guardian} {word}")
+
+
 def record_consent(
     ctx: ServiceContext, case_id: str, consenting: int, guardians: int | None = None
 ) -> CaseView:
-    """Record the guardians' consent; with full consent the first steps become ready."""
+    """Shorthand: guardians 1..`consenting` have consented today; any other guardian who
+    had consented has withdrawn (so `--consenting 1` after both pauses the case)."""
 
+    def change(case: Case, today: date, user: User) -> str:
+        return case.record_consent(consenting, today, guardians, user.id)
+
+    return _consent_use_case(ctx, case_id, change, f"{consenting} consenting")
+
+
+def _consent_use_case(ctx: ServiceContext, case_id: str, change: object, detail: str) -> CaseView:
     def body(uow: UnitOfWork, user: User) -> CaseView:
         require_role(user, "record consent", Role.COORDINATOR)
         case = uow.cases.get(case_id)
         today = local_date(ctx.clock())
-        case.record_consent(consenting, today, guardians)
+        effect = change(case, today, user)  # type: ignore[operator]
+        reconcile_bookings(uow, case, ctx.clock())
         uow.cases.save(case)
-        audit_cases(
-            ctx, uow, user, "case.consent", [case.id], f"{consenting}/{case.consent.guardians}"
-        )
+        note = f"{detail}; {case.consent.describe()}" + (f"; case {effect}" if effect else "")
+        audit_cases(ctx, uow, user, "case.consent", [case.id], note)
         return case_view(case, today)
 
     return run_use_case(ctx, "case.consent", body, case_id=case_id)
+
+
+def _consent_day(case: Case, on: date | None, today: date) -> date:
+    day = on or today
+    if day > today:
+        raise InvalidInput("date", day.isoformat(), "lies in the future")
+    if day < case.referral_date:
+        raise InvalidInput("date", day.isoformat(), "is before the referral")
+    return day
 
 
 def show_case(ctx: ServiceContext, case_id: str) -> CaseView:
@@ -218,12 +302,14 @@ def waits_on(case: Case, profession: Profession) -> bool:
 
 
 def withdraw_case(ctx: ServiceContext, case_id: str, reason: str) -> CaseView:
-    """Withdraw a case (the family declines, moves away); its open steps are cancelled."""
+    """Withdraw a case (the family declines, moves away); its open steps are cancelled and
+    its booked appointments cancelled at once."""
 
     def body(uow: UnitOfWork, user: User) -> CaseView:
         require_role(user, "withdraw a case", Role.COORDINATOR)
         case = uow.cases.get(case_id)
         case.withdraw(reason, ctx.clock())
+        reconcile_bookings(uow, case, ctx.clock())
         uow.cases.save(case)
         audit_cases(ctx, uow, user, "case.withdraw", [case.id])
         return case_view(case, local_date(ctx.clock()))
@@ -232,15 +318,22 @@ def withdraw_case(ctx: ServiceContext, case_id: str, reason: str) -> CaseView:
 
 
 def assign_step(ctx: ServiceContext, case_id: str, step_key: str, clinician_id: str) -> CaseView:
-    """Assign (or re-assign) a step's part for the clinician's profession to that clinician."""
+    """Assign (or re-assign) a step's part for the clinician's profession to that clinician.
+
+    A booked appointment of the step moves to the new clinician when they are free then
+    (same day and time), otherwise it is released for the next plan.
+    """
 
     def body(uow: UnitOfWork, user: User) -> CaseView:
         require_role(user, "assign a step", Role.COORDINATOR)
         case = uow.cases.get(case_id)
         clinician = uow.clinicians.get(clinician_id)
         case.assign(step_key, clinician.profession, clinician.id)
+        team = {c.id: c for c in uow.clinicians.list()}
+        booking = follow_reassignment(uow, case, step_key, team, ctx.clock())
         uow.cases.save(case)
-        audit_cases(ctx, uow, user, "step.assign", [case.id], f"{step_key} -> {clinician_id}")
+        note = f"{step_key} -> {clinician_id}" + (f"; booking {booking}" if booking else "")
+        audit_cases(ctx, uow, user, "step.assign", [case.id], note)
         return case_view(case, local_date(ctx.clock()))
 
     return run_use_case(ctx, "step.assign", body, case_id=case_id)

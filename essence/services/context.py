@@ -31,6 +31,8 @@ T = TypeVar("T")
 CONFLICT_RETRIES = 5
 CONNECTION_RETRIES = 2  # a database that stays away is reported, not waited for
 SYSTEM_USER = User("system", Role.ADMIN)
+#: The named login the Prefect flows (daily sweep, re-plan) act as; audited under this id.
+FLOWS_USER = "system-flows"
 
 
 def new_case_id() -> str:

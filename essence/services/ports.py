@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -159,8 +160,21 @@ class AuditLog(ABC):
         """Every event about one case, oldest first (the guardian's log extract)."""
 
 
+class AppointmentStatus(StrEnum):
+    """What became of an appointment (bokad, genomförd, inställd, uteblev)."""
+
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
 class AppointmentRepository(ABC):
-    """Booked appointments (the combined investigation's plan)."""
+    """Appointments of the combined investigation: booked ones and their history.
+
+    Rows are never deleted: a booking no longer wanted is cancelled with a higher
+    iCalendar SEQUENCE, so calendar clients remove it.
+    """
 
     @abstractmethod
     def list(
@@ -169,16 +183,40 @@ class AppointmentRepository(ABC):
         case_ids: Iterable[str] | None = None,
         first_day: date | None = None,
         last_day: date | None = None,
+        statuses: Iterable[str] | None = (AppointmentStatus.BOOKED.value,),
     ) -> list[Appointment]:
-        """Appointments, optionally of some cases and within days (both included)."""
+        """Appointments, optionally of some cases, within days (both included) and with
+        some statuses (booked only by default; None for every status)."""
 
     @abstractmethod
-    def replace(self, case_ids: Iterable[str], appointments: Iterable[Appointment]) -> None:
-        """Make `appointments` the booked plan of those cases (their old bookings go)."""
+    def book(self, appointment: Appointment, now: datetime) -> None:
+        """Store a new booked appointment (the step must have no other booked one)."""
 
     @abstractmethod
-    def remove(self, case_id: str, step_key: str) -> None:
-        """Forget the booking of one step (it was completed or cancelled)."""
+    def sync(self, case_id: str, wanted: Iterable[Appointment], now: datetime) -> int:
+        """Make `wanted` the booked appointments of one case: identical bookings stay
+        untouched, a booking with the same clinicians moves (SEQUENCE + 1), any other is
+        cancelled and the new one booked. Returns how many rows changed (0: nothing)."""
+
+    @abstractmethod
+    def mark(
+        self,
+        case_id: str,
+        step_key: str,
+        status: AppointmentStatus,
+        now: datetime,
+        *,
+        on: date | None = None,
+    ) -> int:
+        """Give the step's booked appointment a new status (attended: moved to the real
+        day `on`, no-show, cancelled). Returns how many were changed (0 or 1)."""
+
+    @abstractmethod
+    def cancel_booked(
+        self, case_id: str, now: datetime, step_keys: Iterable[str] | None = None
+    ) -> int:
+        """Cancel the booked appointments of a case (or of some of its steps); returns
+        how many were cancelled."""
 
 
 class UnitOfWork(ABC):

@@ -22,6 +22,7 @@ from essence.domain.metrics import (
     case_metrics,
     cohort_metrics,
     suppressed,
+    suppressed_breakdown,
 )
 from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
@@ -86,8 +87,8 @@ def report(
             baseline_days=BASELINE_DAYS,
             guarantee_days=GUARANTEE_DAYS,
             cohort=_cohort(metrics, planner),
-            by_group={k: _cohort(v, True) for k, v in groups["group"].items()},
-            by_gender={k: _cohort(v, True) for k, v in groups["gender"].items()},
+            by_group=_breakdown(groups["group"]),
+            by_gender=_breakdown(groups["gender"]),
             cases=lines,
         )
 
@@ -103,6 +104,11 @@ def _grouped(metrics: list[CaseMetrics]) -> dict[str, dict[str, list[CaseMetrics
         out["group"][municipality(m.municipality).group].append(m)
         out["gender"][m.gender].append(m)
     return {k: dict(sorted(v.items())) for k, v in out.items()}
+
+
+def _breakdown(cells: dict[str, list[CaseMetrics]]) -> dict[str, CohortMetrics]:
+    """Cohort figures per cell with complementary suppression (for every role)."""
+    return suppressed_breakdown({k: cohort_metrics(v) for k, v in cells.items()})
 
 
 def _cohort(metrics: list[CaseMetrics], suppress: bool) -> CohortMetrics:

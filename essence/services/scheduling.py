@@ -3,11 +3,17 @@
 The engine's open cases become the scheduler's `PlanningCase`s; a booked plan writes
 appointments and gives each step its planned day, place and clinicians, so the worklist
 and the family letter show the same plan. Kept bookings never move unless asked.
+
+A plan is made in three moves so that nobody's work is lost: read a snapshot (one short
+transaction), solve outside any transaction, then write only the cases whose bookings
+changed, each checked against the version it had in the snapshot. A case that changed
+while the solver ran is re-planned alone (greedy) against its new state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pydantic import BaseModel
@@ -15,8 +21,10 @@ from pydantic import BaseModel
 from essence.domain.access import Role, User, require_case_access, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
-from essence.domain.errors import InvalidInput
+from essence.domain.errors import ConcurrencyConflict, InvalidInput
+from essence.domain.pathway import PathwayTemplate
 from essence.domain.states import CaseState, StepState
+from essence.domain.team import Clinician
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.calendar_export import clinician_ics, family_ics, family_letter
 from essence.scheduling.clinic_planner import plan_clinic
@@ -28,10 +36,11 @@ from essence.scheduling.clinic_problem import (
     PlanSettings,
 )
 from essence.services.context import ServiceContext, audit_cases, run_use_case
-from essence.services.ports import UnitOfWork
+from essence.services.ports import AppointmentStatus, UnitOfWork
 
 PLANNABLE = (CaseState.CONSENTED, CaseState.ASSESSING, CaseState.FEEDBACK_GIVEN)
 DETERMINISTIC_LNS_ROUNDS = 6
+ALONE_ATTEMPTS = 3
 
 
 class AppointmentView(BaseModel):
@@ -47,6 +56,7 @@ class AppointmentView(BaseModel):
     place: str
     family_facing: bool
     moved: bool
+    status: str = "booked"
 
 
 class PlanView(BaseModel):
@@ -65,11 +75,21 @@ class PlanView(BaseModel):
     appointments: list[AppointmentView]
     not_scheduled_yet: list[dict[str, str]]
     cases: list[dict[str, object]]
+    cases_written: int = 0
+    replanned_alone: list[str] = []
 
 
 def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> PlanningCase:
-    """The scheduler's view of an engine case: done steps, ready dates, bookings from today."""
-    completed = {k: s.completed_on for k, s in case.steps.items() if s.completed_on}
+    """The scheduler's view of an engine case: done steps, ready dates, bookings from today.
+
+    Only booked appointments of open steps are kept; a cancelled step whose own
+    prerequisites are not done yet hands them on to its successors (rule 1).
+    """
+    completed = {
+        k: s.completed_on
+        for k, s in case.steps.items()
+        if s.completed_on and s.state is StepState.COMPLETED
+    }
     for key, step in case.steps.items():
         if step.state is StepState.CANCELLED:
             completed[key] = local_date(case.closed_at) if case.closed_at else today
@@ -88,13 +108,16 @@ def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> Pla
     bookings = tuple(
         a.as_booking()
         for a in stored
-        if a.day >= today and a.step_key not in completed and a.step_key not in assigned
+        if a.day >= today
+        and a.status == AppointmentStatus.BOOKED.value
+        and case.steps[a.step_key].is_open
+        and a.step_key not in assigned
     )
     return PlanningCase(
         case_id=case.id,
         referral_date=case.referral_date,
         municipality=case.municipality,
-        template=case.template,
+        template=_planning_template(case),
         team_travels=case.team_travels,
         completed=completed,
         ready_from=ready_from,
@@ -102,6 +125,64 @@ def planning_case(case: Case, stored: Iterable[Appointment], today: date) -> Pla
         bookings=bookings,
         first_name=case.child_name.split()[0] if case.child_name else "",
     )
+
+
+def _planning_template(case: Case) -> PathwayTemplate:
+    """The case's template for the planner: a cancelled step that does not satisfy its
+    successors yet passes its own prerequisites on to them, so nothing is planned ahead of
+    work that has not happened."""
+    template = case.template
+    waiting = {
+        k for k, s in case.steps.items() if s.state is StepState.CANCELLED and not case.satisfied(k)
+    }
+    if not waiting:
+        return template
+
+    def real(key: str) -> set[str]:
+        if key not in waiting:
+            return {key}
+        return {r for p in template.step(key).requires for r in real(p)}
+
+    steps = tuple(
+        d.model_copy(update={"requires": tuple(sorted({r for p in d.requires for r in real(p)}))})
+        if set(d.requires) & waiting
+        else d
+        for d in template.steps
+    )
+    return template.model_copy(update={"steps": steps})
+
+
+@dataclass(frozen=True)
+class PlanningSnapshot:
+    """What the planner reads, in one short transaction.
+
+    Attributes:
+        inputs: The plannable cases as the scheduler sees them.
+        versions: Each case's version when read (checked again before writing).
+        team: The active clinicians.
+    """
+
+    inputs: list[PlanningCase]
+    versions: dict[str, int]
+    team: list[Clinician]
+
+
+def read_snapshot(ctx: ServiceContext) -> PlanningSnapshot:
+    """Read the open, consented cases, their booked appointments and the team (one short
+    transaction); coordinators (and admins) only."""
+    today = local_date(ctx.clock())
+
+    def body(uow: UnitOfWork, user: User) -> PlanningSnapshot:
+        require_role(user, "plan the schedule", Role.COORDINATOR)
+        cases = [c for c in uow.cases.list(open_only=True) if c.state in PLANNABLE]
+        stored = _by_case(uow.appointments.list(case_ids=[c.id for c in cases]))
+        return PlanningSnapshot(
+            inputs=[planning_case(c, stored.get(c.id, []), today) for c in cases],
+            versions={c.id: c.version for c in cases},
+            team=uow.clinicians.list(),
+        )
+
+    return run_use_case(ctx, "schedule.plan", body)
 
 
 def plan_schedule(
@@ -118,7 +199,10 @@ def plan_schedule(
 ) -> PlanView:
     """Plan every open, consented case over the horizon and (by default) book the plan.
 
-    With `deterministic` (and one worker) the same data gives the same plan on any machine:
+    The solver runs outside any transaction on a snapshot; then only the cases whose
+    bookings changed are written, each with its version check. A case changed by someone
+    while the solver ran is re-planned alone (greedy) on its new state. With
+    `deterministic` (and one worker) the same data gives the same plan on any machine:
     CP-SAT budgets count in deterministic time and LNS runs a fixed number of rounds.
 
     Raises:
@@ -136,48 +220,92 @@ def plan_schedule(
         deterministic=deterministic,
         lns_rounds=DETERMINISTIC_LNS_ROUNDS if deterministic else 0,
     )
-
-    def body(uow: UnitOfWork, user: User) -> PlanView:
-        require_role(user, "plan the schedule", Role.COORDINATOR)
-        cases = [c for c in uow.cases.list(open_only=True) if c.state in PLANNABLE]
-        stored = _by_case(uow.appointments.list(case_ids=[c.id for c in cases]))
-        inputs = [planning_case(c, stored.get(c.id, []), today) for c in cases]
-        plan = plan_clinic(inputs, uow.clinicians.list(), settings, use_cpsat=use_cpsat)
-        if book:
-            _book(ctx, uow, user, cases, stored, plan)
-        return plan_view(plan, booked=book)
-
-    return run_use_case(ctx, "schedule.plan", body)
+    snapshot = read_snapshot(ctx)
+    plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat)
+    if not book:
+        return plan_view(plan, booked=False)
+    written, stale = write_plan(ctx, snapshot, plan)
+    alone = [case_id for case_id in stale if replan_case_alone(ctx, case_id, settings)]
+    view = plan_view(plan, booked=True)
+    view.cases_written = len(written) + len(alone)
+    view.replanned_alone = sorted(stale)
+    return view
 
 
-def _book(
+def write_plan(
     ctx: ServiceContext,
-    uow: UnitOfWork,
-    user: User,
-    cases: list[Case],
-    stored: dict[str, list[Appointment]],
+    snapshot: PlanningSnapshot,
     plan: Plan,
-) -> None:
-    planned = _by_case(plan.appointments)
-    for case in cases:
-        history = [a for a in stored.get(case.id, []) if case.steps[a.step_key].state.is_terminal]
-        fresh = planned.get(case.id, [])
-        by_step = {a.step_key: a for a in fresh}
-        for key, step in case.steps.items():
-            if step.state.is_terminal:
+    only: set[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Book `plan` for the snapshot's cases (or `only` some), in one transaction.
+
+    A case whose version differs from the snapshot is left alone and reported as stale;
+    a case whose bookings and planned days are unchanged is not written at all.
+
+    Returns:
+        (ids of the cases written, ids of the stale cases).
+    """
+
+    def body(uow: UnitOfWork, user: User) -> tuple[list[str], list[str]]:
+        require_role(user, "book the schedule", Role.COORDINATOR)
+        wanted_ids = [i for i in snapshot.versions if only is None or i in only]
+        planned = _by_case(plan.appointments)
+        written: list[str] = []
+        stale: list[str] = []
+        now = ctx.clock()
+        for case in uow.cases.list(ids=wanted_ids):
+            if case.version != snapshot.versions[case.id] or case.state not in PLANNABLE:
+                stale.append(case.id)
                 continue
-            appointment = by_step.get(key)
-            step.planned_on = appointment.day if appointment else None
-            step.planned_place = appointment.place.describe() if appointment else ""
-            if appointment and appointment.clinician_ids:
-                professions = case.definition(key).professions
-                for profession, clinician_id in zip(
-                    professions, appointment.clinician_ids, strict=True
-                ):
-                    case.assign(key, profession, clinician_id)
-        uow.cases.save(case)
-        uow.appointments.replace([case.id], [*history, *fresh])
-    audit_cases(ctx, uow, user, "schedule.book", [c.id for c in cases])
+            fresh = [a for a in planned.get(case.id, []) if case.steps[a.step_key].is_open]
+            _apply_plan(case, fresh)
+            changed = uow.appointments.sync(case.id, fresh, now)
+            uow.cases.save(case)
+            if changed or case.version != snapshot.versions[case.id]:
+                written.append(case.id)
+        audit_cases(ctx, uow, user, "schedule.book", written)
+        return written, stale
+
+    return run_use_case(ctx, "schedule.book", body)
+
+
+def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings) -> bool:
+    """Re-plan one case on its current state around everyone's bookings (greedy), e.g.
+    after it changed while a bigger plan was being solved.
+
+    Returns:
+        True when its plan was written (False: it is no longer plannable or kept changing).
+    """
+    for _ in range(ALONE_ATTEMPTS):
+        snapshot = read_snapshot(ctx)
+        if case_id not in snapshot.versions:
+            return False
+        plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=False)
+        try:
+            _written, stale = write_plan(ctx, snapshot, plan, only={case_id})
+        except ConcurrencyConflict:
+            continue
+        if not stale:
+            return True
+    return False
+
+
+def _apply_plan(case: Case, fresh: list[Appointment]) -> None:
+    """Give each open step its planned day, place and clinicians from the plan."""
+    by_step = {a.step_key: a for a in fresh}
+    for key, step in case.steps.items():
+        if not step.is_open:
+            continue
+        appointment = by_step.get(key)
+        step.planned_on = appointment.day if appointment else None
+        step.planned_place = appointment.place.describe() if appointment else ""
+        if appointment and appointment.clinician_ids:
+            professions = case.definition(key).professions
+            for profession, clinician_id in zip(
+                professions, appointment.clinician_ids, strict=True
+            ):
+                case.assign(key, profession, clinician_id)
 
 
 def plan_view(plan: Plan, *, booked: bool) -> PlanView:
@@ -214,6 +342,7 @@ def appointment_view(appointment: Appointment) -> AppointmentView:
         place=appointment.place.describe(),
         family_facing=appointment.family_facing,
         moved=appointment.moved,
+        status=appointment.status,
     )
 
 
@@ -233,8 +362,10 @@ def show_schedule(
     case_id: str | None = None,
     clinician_id: str | None = None,
     week: str | None = None,
+    history: bool = False,
 ) -> list[AppointmentView]:
-    """Booked appointments of one case, one clinician or one ISO week.
+    """Booked appointments of one case, one clinician or one ISO week (with `history`,
+    also attended, cancelled and missed ones, each with its status).
 
     Clinicians see their own calendar and the cases they take part in; coordinators all.
     """
@@ -254,7 +385,10 @@ def show_schedule(
                 require_role(user, f"see the calendar of {clinician_id}", Role.COORDINATOR)
         elif not case_id:
             require_role(user, "see the week's schedule", Role.COORDINATOR)
-        found = uow.appointments.list(case_ids=ids, first_day=first, last_day=last)
+        statuses = None if history else (AppointmentStatus.BOOKED.value,)
+        found = uow.appointments.list(
+            case_ids=ids, first_day=first, last_day=last, statuses=statuses
+        )
         if clinician_id:
             found = [a for a in found if clinician_id in a.clinician_ids]
         audit_cases(ctx, uow, user, "schedule.show", sorted({a.case_id for a in found}))
@@ -264,14 +398,19 @@ def show_schedule(
 
 
 def clinician_calendar(ctx: ServiceContext, clinician_id: str) -> str:
-    """A clinician's booked appointments as iCalendar text (case ids only)."""
+    """A clinician's appointments as iCalendar text (case ids only): booked and attended
+    ones, and cancelled ones as STATUS:CANCELLED with a higher SEQUENCE so calendar
+    clients remove them."""
 
     def body(uow: UnitOfWork, user: User) -> str:
         team = {c.id: c for c in uow.clinicians.list(active_only=False)}
         uow.clinicians.get(clinician_id)
         if user.clinician_id != clinician_id:
             require_role(user, f"export the calendar of {clinician_id}", Role.COORDINATOR)
-        found = [a for a in uow.appointments.list() if clinician_id in a.clinician_ids]
+        shown = [s.value for s in AppointmentStatus if s is not AppointmentStatus.NO_SHOW]
+        found = [
+            a for a in uow.appointments.list(statuses=shown) if clinician_id in a.clinician_ids
+        ]
         audit_cases(ctx, uow, user, "schedule.export", sorted({a.case_id for a in found}))
         plan = booked_plan(found, {}, local_date(ctx.clock()))
         return clinician_ics(plan, clinician_id, team, stamp=ctx.clock())
@@ -280,20 +419,28 @@ def clinician_calendar(ctx: ServiceContext, clinician_id: str) -> str:
 
 
 def family_documents(ctx: ServiceContext, case_id: str) -> tuple[str, str]:
-    """The family letter (plain text) and the family's appointments as iCalendar."""
+    """The family letter (plain text: the booked appointments from today) and the family's
+    appointments as iCalendar (booked ones, and cancelled ones as STATUS:CANCELLED)."""
 
     def body(uow: UnitOfWork, user: User) -> tuple[str, str]:
         require_role(user, "write the family letter", Role.COORDINATOR)
         case = uow.cases.get(case_id)
+        today = local_date(ctx.clock())
         team = {c.id: c for c in uow.clinicians.list(active_only=False)}
-        found = uow.appointments.list(case_ids=[case_id])
+        found = [a for a in uow.appointments.list(case_ids=[case_id]) if a.day >= today]
         feedback = next((a.day for a in found if a.step_key == case.template.feedback_key), None)
         metrics = CaseMetrics(case_id, case.referral_date, feedback, None, 0, 0)
-        plan = booked_plan(found, {case_id: metrics}, local_date(ctx.clock()))
+        plan = booked_plan(found, {case_id: metrics}, today)
+        calendar_statuses = [AppointmentStatus.BOOKED.value, AppointmentStatus.CANCELLED.value]
+        calendar = booked_plan(
+            uow.appointments.list(case_ids=[case_id], statuses=calendar_statuses),
+            {case_id: metrics},
+            today,
+        )
         first_name = case.child_name.split()[0] if case.child_name else ""
         audit_cases(ctx, uow, user, "schedule.letter", [case_id])
         letter = family_letter(plan, case_id, team, first_name)
-        return letter, family_ics(plan, case_id, team, stamp=ctx.clock())
+        return letter, family_ics(calendar, case_id, team, stamp=ctx.clock())
 
     return run_use_case(ctx, "schedule.letter", body, case_id=case_id)
 

@@ -6,7 +6,7 @@ from essence.domain.access import Role, User, require_role
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.professions import Organisation, Profession
 from essence.domain.team import Clinician, Roster
-from essence.services.context import ServiceContext, run_use_case
+from essence.services.context import FLOWS_USER, ServiceContext, run_use_case
 from essence.services.ports import UnitOfWork
 
 # A Västerbotten-style team (DOMAIN.md): 3 psychologists, 1 speech therapist,
@@ -56,7 +56,8 @@ def demo_team() -> list[Clinician]:
 
 
 def seed(ctx: ServiceContext, template: PathwayTemplate, *, with_demo_team: bool) -> list[str]:
-    """Store the default template, an admin login and (optionally) the demo team and logins.
+    """Store the default template, an admin login, the flows' named system login (a
+    coordinator without a password) and (optionally) the demo team and logins.
 
     Idempotent: what exists already is left alone. Returns the user ids created.
     """
@@ -69,6 +70,8 @@ def seed(ctx: ServiceContext, template: PathwayTemplate, *, with_demo_team: bool
         if "admin" not in existing_users:
             uow.users.add(User("admin", Role.ADMIN))
             created.append("admin")
+        if FLOWS_USER not in existing_users:
+            uow.users.add(User(FLOWS_USER, Role.COORDINATOR))
         if not with_demo_team:
             return created
         for clinician in demo_team():

@@ -1,7 +1,8 @@
-"""The daily sweep: advance waiting steps, list overdue steps and cases at risk.
+"""The daily sweep: advance waiting steps, list overdue steps, steps needing review after a
+correction, and cases at risk.
 
-Runs as the system user (from Prefect on a cron, or `essence sweep`); what it reads is
-audited like any other access.
+Runs as a real user: a coordinator or admin (`essence sweep`), or the named system user
+the Prefect flows act as (`FLOWS_USER`); what it reads and changes is audited as that user.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from essence.domain.access import User
+from essence.domain.access import Role, User, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
 from essence.domain.metrics import case_metrics
@@ -38,6 +39,14 @@ class OverdueStep(BaseModel):
     days_overdue: int
 
 
+class ReviewStep(BaseModel):
+    """A started or completed step flagged for review after a correction before it."""
+
+    case_id: str
+    step_key: str
+    state: str
+
+
 class SweepView(BaseModel):
     """The daily sweep's findings."""
 
@@ -47,6 +56,8 @@ class SweepView(BaseModel):
     at_risk_90: list[CaseLine]
     at_risk_140: list[CaseLine]
     open_cases: int
+    needs_review: list[ReviewStep] = []
+    paused_cases: list[str] = []
 
 
 def advance_waiting_steps(ctx: ServiceContext) -> int:
@@ -71,14 +82,32 @@ def advance_waiting_steps(ctx: ServiceContext) -> int:
 
 
 def daily_sweep(ctx: ServiceContext) -> SweepView:
-    """Advance waiting steps, then list overdue steps and cases at risk (as the system)."""
-    completed = advance_waiting_steps(ctx)
+    """Advance waiting steps, then list overdue steps, steps needing review and cases at
+    risk, in one transaction, as the acting user (coordinators and admins only).
+
+    Raises:
+        PermissionDenied: for clinicians and planners (audited).
+    """
 
     def body(uow: UnitOfWork, user: User) -> SweepView:
+        require_role(user, "run the daily sweep", Role.COORDINATOR)
         today = local_date(ctx.clock())
         cases = uow.cases.list(open_only=True)
+        completed = 0
+        for case in cases:
+            done = case.advance(today)
+            if done:
+                uow.cases.save(case)
+                audit_cases(ctx, uow, user, "case.advance", [case.id], ",".join(done))
+                completed += len(done)
         overdue = [o for c in cases for o in _overdue_steps(c, today)]
         lines = [case_line(case_metrics(c, today)) for c in cases]
+        review = [
+            ReviewStep(case_id=c.id, step_key=k, state=s.state.value)
+            for c in cases
+            for k, s in c.steps.items()
+            if s.needs_review
+        ]
         audit_cases(ctx, uow, user, "sweep", [c.id for c in cases])
         uow.audit.record([audit_event(ctx, user, SWEEP_RUN, None, "ok", sweep_detail(overdue))])
         return SweepView(
@@ -88,9 +117,11 @@ def daily_sweep(ctx: ServiceContext) -> SweepView:
             at_risk_90=[line for line in lines if line.at_risk_90],
             at_risk_140=[line for line in lines if line.at_risk_140],
             open_cases=len(cases),
+            needs_review=review,
+            paused_cases=[c.id for c in cases if c.paused],
         )
 
-    return run_use_case(ctx.as_system(), "sweep", body)
+    return run_use_case(ctx, "sweep", body)
 
 
 def _overdue_steps(case: Case, today: date) -> list[OverdueStep]:

@@ -29,6 +29,18 @@ class StepView(BaseModel):
     completed_at: datetime | None
     outcome: str
     hold_reason: str
+    needs_review: bool = False
+    no_shows: int = 0
+    skippable: bool = False
+
+
+class GuardianConsentView(BaseModel):
+    """One guardian's consent as recorded (vårdnadshavare 1/2: givet/återkallat)."""
+
+    guardian: int
+    status: str
+    on: date
+    recorded_by: str
 
 
 class CaseSummary(BaseModel):
@@ -48,6 +60,8 @@ class CaseSummary(BaseModel):
     projected_lead_time_days: int | None
     at_risk_90: bool
     at_risk_140: bool
+    needs_review: list[str] = []
+    paused: bool = False
 
 
 class CaseView(CaseSummary):
@@ -58,6 +72,7 @@ class CaseView(CaseSummary):
     pathway_version: int
     guardians: int
     consenting: int
+    consent: list[GuardianConsentView] = []
     team_travels: bool
     lead_time_days: int | None
     days_saved: int | None
@@ -80,6 +95,8 @@ class WorkItemView(BaseModel):
     planned_on: date | None
     minutes: int
     joint_with: list[str]
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
 
 class ClinicianView(BaseModel):
@@ -97,13 +114,17 @@ class ClinicianView(BaseModel):
 
 
 class StepChange(BaseModel):
-    """What changed when a step moved."""
+    """What changed when a step moved (and what its bookings did)."""
 
     case_id: str
     step_key: str
     state: str
     case_state: str
     newly_ready: list[str]
+    back_to_requested: list[str] = []
+    needs_review: list[str] = []
+    appointments_cancelled: int = 0
+    appointments_attended: int = 0
 
 
 class AuditLine(BaseModel):

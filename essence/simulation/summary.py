@@ -1,7 +1,8 @@
 """Summaries of one policy over replications: lead times, load, travel and equity breakdowns.
 
 Plain dictionaries of numbers (JSON-ready); the service validates them into report schemas.
-Figures for a group of children are suppressed when it has fewer than five per replication.
+Figures for a group of children are suppressed when it has fewer than five per replication,
+and the next smallest group of the same breakdown with it (complementary suppression).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from essence.domain.suppression import suppressed_cells
 from essence.simulation.model import Model
 from essence.simulation.results import ReplicationResult
 from essence.simulation.statistics import (
@@ -99,10 +101,20 @@ def _groups(model: Model, results: Sequence[ReplicationResult], target_days: flo
     ]
     rows = []
     for dimension, names, select in dimensions:
+        masks = {name: [select(r, name) for r in results] for name in names}
+        means = {name: float(np.mean([int(m.sum()) for m in masks[name]])) for name in names}
+        hidden = suppressed_cells(means)
         for name in names:
-            masks = [select(r, name) for r in results]
             rows.append(
-                _group_row(dimension, name, results, masks, model.scenario.years, target_days)
+                _group_row(
+                    dimension,
+                    name,
+                    results,
+                    masks[name],
+                    model.scenario.years,
+                    target_days,
+                    hide=name in hidden,
+                )
             )
     return rows
 
@@ -118,10 +130,12 @@ def _group_row(
     masks: list[np.ndarray],
     years: float,
     target_days: float,
+    *,
+    hide: bool = False,
 ) -> dict:
     counts = [int(mask.sum()) for mask in masks]
     row: dict = {"dimension": dimension, "name": name}
-    if suppressed(float(np.mean(counts))):
+    if hide or suppressed(float(np.mean(counts))):
         hidden = ("children_per_year", "median_days", "p90_days", "within_target_share")
         return {**row, "suppressed": True, "family_km_per_child": None, **dict.fromkeys(hidden)}
     figures = [

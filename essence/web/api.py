@@ -12,14 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from essence.domain.errors import PermissionDenied
 from essence.domain.professions import Profession
-from essence.services import auth, cases, reporting, steps
+from essence.services import auth, cases, overview, reporting, steps
 from essence.services.context import ServiceContext
+from essence.services.overview import DashboardCounts
 from essence.services.reporting import ReportView
 from essence.services.views import AuditLine, CaseSummary, CaseView, StepChange, WorkItemView
 from essence.web.deps import api_context, client_address, current_session, web_state
 from essence.web.problems import ERROR_RESPONSES
-from essence.web.security import clear_session_cookie, set_session_cookie
+from essence.web.security import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 Context = Annotated[ServiceContext, Depends(api_context)]
@@ -80,12 +82,22 @@ class OutcomeIn(BaseModel):
 def sign_in(credentials: Credentials, request: Request, response: Response) -> SessionView:
     """Sign in with a password; sets the http-only session cookie, returns the CSRF token."""
     state = web_state(request)
-    if not (
-        state.login_limit_client.allow(client_address(request))
-        and state.login_limit_user.allow(credentials.user_id)
-    ):
-        raise HTTPException(429, "too many sign-in attempts; wait a minute")
-    user = auth.authenticate(state.context(None), credentials.user_id, credentials.password)
+    client, login = (client_address(request),), (credentials.user_id,)
+    if not (state.login_limit_client.allow(*client) and state.login_limit_user.allow(*login)):
+        wait = max(
+            state.login_limit_client.retry_after(*client),
+            state.login_limit_user.retry_after(*login),
+        )
+        raise HTTPException(
+            429, "too many sign-in attempts; wait a minute", headers={"Retry-After": str(wait)}
+        )
+    try:
+        user = auth.authenticate(state.context(None), credentials.user_id, credentials.password)
+    except PermissionDenied:
+        raise HTTPException(
+            401, "wrong user id or password", headers={"WWW-Authenticate": 'Cookie realm="essence"'}
+        ) from None
+    state.sessions.end(request.cookies.get(SESSION_COOKIE))
     session = state.sessions.create(user.id, user.role.value)
     set_session_cookie(response, session, secure=state.secure_cookies)
     return SessionView(
@@ -123,6 +135,25 @@ def list_cases(
         at_risk_only=at_risk,
         waiting_on=waiting_on,
     )
+
+
+class SearchIn(BaseModel):
+    """What to look for: a name, a personnummer in any common format, or a case-id prefix."""
+
+    q: str = Field(min_length=1, max_length=100)
+
+
+@router.post("/search", response_model=list[CaseSummary], tags=["cases"])
+def search_cases(body: SearchIn, ctx: Context) -> list[CaseSummary]:
+    """Cases matching a name, personnummer or case-id prefix; every hit is audited. A POST,
+    so a personnummer never travels in a URL (logs, history)."""
+    return overview.search_cases(ctx, body.q)
+
+
+@router.get("/overview/counts", response_model=DashboardCounts, tags=["cases"])
+def dashboard_counts(ctx: Context) -> DashboardCounts:
+    """Open cases at risk of 90 and 140 days, waiting on consent, not scheduled, to review."""
+    return overview.dashboard_counts(ctx)
 
 
 @router.post("/cases", response_model=CaseView, status_code=201, tags=["cases"])

@@ -1,12 +1,14 @@
 """The essence web app: server-rendered pages with htmx, and the JSON API under /api/v1.
 
-`create_app()` wires routers, error handlers and security headers; the pages and the API
-call the same services as the CLI, acting as the signed-in user.
+`create_app()` wires routers, error handlers, the language of each request and security
+headers; the pages and the API call the same services as the CLI, acting as the signed-in
+user. Redirects are always relative (never built from the Host header).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from importlib.resources import files
 
@@ -18,9 +20,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import EssenceError
-from essence.web import api, ops, pages, planner
+from essence.web import (
+    api,
+    api_docs,
+    case_form,
+    case_pages,
+    i18n,
+    ops,
+    pages,
+    planner,
+    replan,
+    terms,
+    worklist,
+)
 from essence.web.deps import WebState
 from essence.web.problems import (
+    Problem,
     from_error,
     from_http,
     from_validation,
@@ -35,6 +50,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = now_stockholm,
     secure_cookies: bool = True,
+    api_docs_enabled: bool | None = None,
 ) -> FastAPI:
     """Build the web app on a database (None: ESSENCE_DATABASE_URL or ./essence.db).
 
@@ -42,57 +58,109 @@ def create_app(
         database_url: SQLAlchemy URL of an initialised essence database.
         clock: The current time (tests pass a fixed clock).
         secure_cookies: Send the session cookie only over HTTPS (and loopback in browsers).
+        api_docs_enabled: Serve the API reference at /api/docs (None: the environment
+            variable ESSENCE_WEB_API_DOCS=1 decides; off by default).
     """
+    if api_docs_enabled is None:
+        api_docs_enabled = os.environ.get("ESSENCE_WEB_API_DOCS", "") in ("1", "true", "yes")
     app = FastAPI(
         title="essence",
         version="1",
         summary="Coordinated ESSENCE assessments: cases, worklists and lead-time reports.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        redirect_slashes=False,
     )
-    app.state.web = WebState(database_url=database_url, clock=clock, secure_cookies=secure_cookies)
+    app.state.web = WebState(
+        database_url=database_url,
+        clock=clock,
+        secure_cookies=secure_cookies,
+        api_docs=api_docs_enabled,
+    )
     app.middleware("http")(security_headers)
+    app.middleware("http")(choose_language)
     app.mount("/static", StaticFiles(directory=str(files("essence.web") / "static")), "static")
     app.include_router(api.router)
-    app.include_router(pages.router)
-    app.include_router(planner.router)
+    if api_docs_enabled:
+        app.include_router(api_docs.router)
+    for module in (pages, case_form, case_pages, worklist, planner, replan):
+        app.include_router(module.router)
     _install_error_handlers(app)
     ops.install(app)
     return app
+
+
+async def choose_language(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Middleware: Swedish unless the user chose English (cookie) or the browser prefers it."""
+    chosen = request.cookies.get(i18n.LANGUAGE_COOKIE)
+    if chosen not in i18n.LANGUAGES:
+        chosen = i18n.from_accept_language(request.headers.get("Accept-Language"))
+    i18n.set_language(chosen or i18n.DEFAULT_LANGUAGE)
+    response = await call_next(request)
+    response.headers.setdefault("Content-Language", i18n.current_language())
+    response.headers.setdefault("Vary", "Accept-Language, Cookie")
+    return response
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _page_problem(status: int, detail: str) -> Problem:
+    return problem(status, detail, title=terms.error_title(status))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(pages.SignInNeeded)
+    async def sign_in_needed(request: Request, error: pages.SignInNeeded) -> Response:
+        target = pages.login_url(error.back_to)
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
     @app.exception_handler(EssenceError)
     async def essence_error(request: Request, error: EssenceError) -> Response:
         item = from_error(error)
         if _wants_json(request):
             return problem_response(item)
-        return pages.error_page(request, item)
+        shown = _page_problem(item.status, terms.error_message(error))
+        return pages.error_page(request, shown)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         item = from_validation(error)
         if _wants_json(request):
             return problem_response(item)
-        return pages.error_page(request, item)
+        detail = i18n.gettext("Something in the address or the form is not valid (%(field)s).")
+        return pages.error_page(
+            request,
+            _page_problem(422, detail % {"field": item.field or "?"}),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         item = from_http(error)
+        headers = getattr(error, "headers", None)
         if _wants_json(request):
-            return problem_response(item, getattr(error, "headers", None))
-        if error.status_code == 401:
-            return RedirectResponse("/login", status_code=303)
-        return pages.error_page(request, item)
+            return problem_response(item, headers)
+        if error.status_code == 404 and error.detail == "Not Found":
+            item = _page_problem(404, i18n.gettext("This page does not exist."))
+        elif error.status_code == 405:
+            item = _page_problem(405, i18n.gettext("This page cannot be used that way."))
+        else:
+            item = _page_problem(item.status, item.detail)
+        response = pages.error_page(request, item)
+        response.headers.update(headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _error: Exception) -> Response:
-        item = problem(500, "something went wrong on the server; nothing was saved")
         if _wants_json(request):
-            return problem_response(item)
-        return pages.error_page(request, item)
+            return problem_response(
+                problem(500, "something went wrong on the server; nothing was saved")
+            )
+        detail = i18n.gettext("Something went wrong on the server; nothing was saved.")
+        return pages.error_page(request, _page_problem(500, detail))

@@ -7,23 +7,27 @@ user may see or change, so no access rule is repeated here.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fastapi import HTTPException, Request
 
+from essence.adapters.web_runs import SqlRunStore
+from essence.adapters.web_sessions import Session, SqlSessionStore
 from essence.domain.calendar import local_date, now_stockholm
+from essence.services import team
 from essence.services.context import ServiceContext
 from essence.web.security import (
     CSRF_HEADER,
     SAFE_METHODS,
     SESSION_COOKIE,
     LoginRateLimiter,
-    Session,
-    SessionStore,
     csrf_valid,
 )
+
+NAMES_TTL_S = 60
 
 
 @dataclass
@@ -34,7 +38,7 @@ class WebState:
         database_url: The database (None: ESSENCE_DATABASE_URL or the embedded default).
         clock: The current time (a fixed clock in tests).
         secure_cookies: Mark the session cookie Secure (off only for plain-http tests).
-        sessions: The server-side sessions.
+        api_docs: Serve the interactive API docs (off unless enabled).
         login_limit_user: Sign-in attempts per login id and minute.
         login_limit_client: Sign-in attempts per client address and minute.
     """
@@ -42,11 +46,26 @@ class WebState:
     database_url: str | None = None
     clock: Callable[[], datetime] = now_stockholm
     secure_cookies: bool = True
-    sessions: SessionStore = field(default_factory=SessionStore)
+    api_docs: bool = False
     login_limit_user: LoginRateLimiter = field(default_factory=lambda: LoginRateLimiter(5, 60))
     login_limit_client: LoginRateLimiter = field(default_factory=lambda: LoginRateLimiter(30, 60))
     _base: ServiceContext | None = None
+    _sessions: SqlSessionStore | None = None
+    _runs: SqlRunStore | None = None
+    _names: tuple[float, dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def sessions(self) -> SqlSessionStore:
+        """The sessions in the database (shared by all workers; they survive restarts)."""
+        if self._sessions is None:
+            from essence import bootstrap
+
+            self.context(None)
+            with self._lock:
+                if self._sessions is None:
+                    self._sessions = bootstrap.web_session_store(self.database_url)
+        return self._sessions
 
     def context(self, user_id: str | None) -> ServiceContext:
         """A service context acting as `user_id` (the database is checked once, then reused).
@@ -60,6 +79,26 @@ class WebState:
 
                 self._base = bootstrap.context(database_url=self.database_url, clock=self.clock)
         return self._base.as_user(user_id)
+
+    @property
+    def runs(self) -> SqlRunStore:
+        """Background runs in the database (any worker can show any run)."""
+        if self._runs is None:
+            from essence import bootstrap
+
+            self.context(None)
+            self._runs = bootstrap.web_run_store(self.database_url)
+        return self._runs
+
+    def team_names(self, user_id: str) -> dict[str, str]:
+        """Clinician id → name, for showing people by name (refreshed every minute)."""
+        now = time.monotonic()
+        cached = self._names
+        if cached is None or now - cached[0] > NAMES_TTL_S:
+            views = team.list_clinicians(self.context(user_id))
+            cached = (now, {v.id: v.name for v in views})
+            self._names = cached
+        return cached[1]
 
     def today(self) -> date:
         """Today in Stockholm by the app's clock."""

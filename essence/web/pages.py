@@ -1,95 +1,106 @@
-"""Server-rendered pages: sign-in, coordinator dashboard, case page, open-case form, worklist.
+"""Server-rendered pages: sign-in, language, the coordinator's dashboard and search, the report.
 
 Each route parses its input, calls one service as the signed-in user and renders a Jinja2
-template; htmx swaps fragments so the worklist updates without a full reload.
+template in the user's language. The case page, the open-case form and the worklist have
+modules of their own; they share `page_session` and `render` from here.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
-from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from essence.domain.errors import EssenceError, InvalidInput, NotFound, PermissionDenied
+from essence.adapters.web_sessions import Session
+from essence.domain.errors import PermissionDenied
 from essence.domain.geography import MUNICIPALITIES
 from essence.domain.professions import Profession, parse_enum
-from essence.services import auth, cases, reporting, steps
-from essence.services.views import WorkItemView
+from essence.services import auth, cases, overview, reporting
+from essence.web import i18n
 from essence.web.deps import client_address, current_session, web_state
-from essence.web.problems import Problem, from_error
+from essence.web.problems import Problem
+from essence.web.render import error_page as _error_page
+from essence.web.render import render
 from essence.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
     SAFE_METHODS,
-    Session,
+    SESSION_COOKIE,
     clear_session_cookie,
     csrf_valid,
     set_session_cookie,
 )
-from essence.web.timeline import badge, timeline
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(files("essence.web") / "templates"))
-templates.env.globals["badge"] = badge
 LOGIN_CSRF_COOKIE = "essence_login_csrf"
 HOME_BY_ROLE = {"clinician": "/worklist", "planner": "/planner", "admin": "/dashboard"}
-CaseId = Annotated[str, Path(min_length=1, max_length=20)]
-StepKey = Annotated[str, Path(min_length=1, max_length=40)]
-FORM_FIELD = {
-    "name": "child_name",
-    "referral date": "referral_date",
-    "referring unit": "referring_unit",
-    "consent": "consenting",
-}
-REFERRAL_FIELDS = (
-    "personnummer",
-    "child_name",
-    "municipality",
-    "referring_unit",
-    "referral_date",
-    "guardians",
-    "consenting",
-)
+
+
+class SignInNeeded(Exception):
+    """No live session: pages redirect to the sign-in page, htmx gets HX-Redirect."""
+
+    def __init__(self, back_to: str) -> None:
+        super().__init__("sign in first")
+        self.back_to = back_to
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to return to after sign-in ('' for anything that could leave the site)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or len(value) > 300:
+        return ""
+    return value
+
+
+def login_url(back_to: str) -> str:
+    """The sign-in page, returning to `back_to` (a local path) afterwards."""
+    target = safe_next(back_to)
+    return "/login" + (f"?next={quote(target, safe='/')}" if target and target != "/" else "")
+
+
+def asked_for(request: Request) -> str:
+    """The page the user was on: htmx's current URL (path only) or the request's path."""
+    current = request.headers.get("HX-Current-URL")
+    if current:
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    if request.method != "GET":
+        return "/"
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 async def page_session(request: Request) -> Session:
     """Dependency for pages: the signed-in session; changes need the session's CSRF token.
 
     Raises:
-        HTTPException: 401 (redirects to sign-in) or 403 for a missing or wrong CSRF token.
+        SignInNeeded: no live session (the handler redirects to the sign-in page).
+        HTTPException: 403 for a missing or wrong CSRF token.
     """
     session = current_session(request)
     if session is None:
-        raise HTTPException(401, "sign in first")
+        raise SignInNeeded(asked_for(request))
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if not sent:
             sent = str((await request.form()).get(CSRF_FIELD) or "")
         if not csrf_valid(session, sent):
-            raise HTTPException(403, "the form has expired or did not come from essence; reload")
+            raise HTTPException(
+                403, i18n.gettext("The form has expired or did not come from essence; reload.")
+            )
     return session
 
 
 SignedIn = Annotated[Session, Depends(page_session)]
 
 
-def render(
-    request: Request, name: str, session: Session | None, status: int = 200, **values: Any
-) -> HTMLResponse:
-    """Render a template with the session's user and CSRF token."""
-    values.update(request=request, session=session, csrf=session.csrf if session else "")
-    return templates.TemplateResponse(request, name, values, status_code=status)
-
-
 def error_page(request: Request, item: Problem) -> HTMLResponse:
-    """An error as a page (or as a fragment for htmx requests)."""
-    name = "_error.html" if request.headers.get("HX-Request") else "error.html"
-    return render(request, name, current_session(request), item.status, problem=item)
+    """An error as a page (or as a fragment in the error style for htmx requests)."""
+    return _error_page(request, item, current_session(request))
 
 
 # --- signing in ------------------------------------------------------------------------------
@@ -105,10 +116,10 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> HTMLResponse:
+def login_form(request: Request, next: Annotated[str, Query(max_length=300)] = "") -> HTMLResponse:
     """The sign-in form (its CSRF token is a double-submit cookie until there is a session)."""
     token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", None, login_csrf=token, error="")
+    response = render(request, "login.html", None, login_csrf=token, error="", next=safe_next(next))
     state = web_state(request)
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, secure=state.secure_cookies, samesite="strict"
@@ -119,35 +130,43 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    user_id: Annotated[str, Form(max_length=40)],
-    password: Annotated[str, Form(max_length=200)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    user_id: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the password (rate-limited), start a session, go to the role's page."""
+    """Check the password (rate-limited), end this browser's old session, start a new one."""
     state = web_state(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
-        raise HTTPException(403, "the sign-in form has expired; reload the page")
-    if not (
-        state.login_limit_client.allow(client_address(request))
-        and state.login_limit_user.allow(user_id)
-    ):
-        return render(
-            request, "login.html", None, 429, login_csrf=expected, error="Too many attempts."
+    if not expected or not secrets.compare_digest(expected, csrf_token[:100]):
+        raise HTTPException(403, i18n.gettext("The sign-in form has expired; reload the page."))
+    back = safe_next(next)
+
+    def again(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        response = render(
+            request, "login.html", None, status, login_csrf=expected, error=message, next=back
         )
+        response.headers.update(headers or {})
+        return response
+
+    keys = (client_address(request),), (user_id[:40],)
+    if not (state.login_limit_client.allow(*keys[0]) and state.login_limit_user.allow(*keys[1])):
+        wait = max(
+            state.login_limit_client.retry_after(*keys[0]),
+            state.login_limit_user.retry_after(*keys[1]),
+        )
+        message = i18n.gettext("Too many attempts. Wait %(seconds)s seconds and try again.")
+        return again(429, message % {"seconds": wait}, {"Retry-After": str(wait)})
+    if not user_id or not password or len(user_id) > 40 or len(password) > 200:
+        return again(401, i18n.gettext("Wrong user id or password."))
     try:
         user = auth.authenticate(state.context(None), user_id, password)
     except PermissionDenied:
-        return render(
-            request,
-            "login.html",
-            None,
-            401,
-            login_csrf=expected,
-            error="Wrong user id or password.",
-        )
+        return again(401, i18n.gettext("Wrong user id or password."))
+    state.sessions.end(request.cookies.get(SESSION_COOKIE))
     session = state.sessions.create(user.id, user.role.value)
-    response = RedirectResponse(HOME_BY_ROLE.get(user.role.value, "/dashboard"), status_code=303)
+    home_page = HOME_BY_ROLE.get(user.role.value, "/dashboard")
+    response = RedirectResponse(back or home_page, status_code=303)
     set_session_cookie(response, session, secure=state.secure_cookies)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
@@ -163,6 +182,33 @@ def logout(request: Request, session: SignedIn) -> Response:
     return response
 
 
+@router.post("/language")
+def choose_language(
+    request: Request,
+    language: Annotated[str, Form(max_length=5)] = "sv",
+    back: Annotated[str, Form(max_length=300)] = "/",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Switch between Swedish and English (remembered per login, and in a cookie)."""
+    state = web_state(request)
+    chosen = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    session = current_session(request)
+    if session is not None:
+        if not csrf_valid(session, csrf_token):
+            raise HTTPException(403, i18n.gettext("The form has expired; reload the page."))
+        state.sessions.set_language(session.user_id, chosen)
+    response = RedirectResponse(safe_next(back) or "/", status_code=303)
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        chosen,
+        max_age=365 * 86400,
+        httponly=True,
+        secure=state.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
 # --- coordinator -----------------------------------------------------------------------------
 
 
@@ -174,7 +220,7 @@ def dashboard(
     risk: Annotated[str, Query(max_length=10)] = "",
     profession: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    """All open cases with state, days since referral, projected feedback and risk."""
+    """Counts to act on, then all open cases with state, progress, projection and risk."""
     ctx = web_state(request).context(session.user_id)
     waiting_on = parse_enum(Profession, "profession", profession) if profession else None
     rows = cases.list_cases(
@@ -183,113 +229,39 @@ def dashboard(
         at_risk_only=risk == "at-risk",
         waiting_on=waiting_on,
     )
+    counts = overview.dashboard_counts(ctx)
     return render(
         request,
         "dashboard.html",
         session,
         rows=rows,
+        counts=counts,
         municipalities=[m.name for m in MUNICIPALITIES],
         municipality=municipality,
         risk=risk,
         professions=[p.value for p in Profession],
         profession=profession,
+        query="",
     )
 
 
-@router.get("/cases/new", response_class=HTMLResponse)
-def new_case_form(request: Request, session: SignedIn) -> HTMLResponse:
-    """The form to open a case from a referral."""
-    values = {"referral_date": web_state(request).today().isoformat(), "guardians": "2"}
-    values["consenting"] = "2"
-    return render(request, "case_new.html", session, **_form_context(values, None))
+@router.get("/search", response_class=HTMLResponse)
+def search_form(request: Request, session: SignedIn) -> HTMLResponse:
+    """The search form on its own page."""
+    return render(request, "search.html", session, rows=[], query="")
 
 
-@router.post("/cases/new", response_class=HTMLResponse)
-def open_case(
-    request: Request,
-    session: SignedIn,
-    personnummer: Annotated[str, Form(max_length=20)] = "",
-    child_name: Annotated[str, Form(max_length=120)] = "",
-    municipality: Annotated[str, Form(max_length=40)] = "",
-    referring_unit: Annotated[str, Form(max_length=120)] = "",
-    referral_date: Annotated[str, Form(max_length=20)] = "",
-    guardians: Annotated[str, Form(max_length=3)] = "2",
-    consenting: Annotated[str, Form(max_length=3)] = "2",
-    team_travels: Annotated[bool, Form()] = False,
-) -> Response:
-    """Open the case (the service validates, as in the CLI) or show field-level messages."""
-    typed = {
-        "child_name": child_name,
-        "municipality": municipality,
-        "referring_unit": referring_unit,
-        "referral_date": referral_date,
-        "guardians": guardians,
-        "consenting": consenting,
-    }
-    try:
-        referral = cases.Referral(
-            personnummer=personnummer,
-            child_name=child_name.strip(),
-            municipality=municipality.strip(),
-            referring_unit=referring_unit.strip(),
-            referral_date=_date("referral_date", referral_date),
-            guardians=_int("guardians", guardians),
-            consenting=_int("consenting", consenting),
-            team_travels=team_travels,
-        )
-        view = cases.open_case(web_state(request).context(session.user_id), referral)
-    except (InvalidInput, NotFound) as error:
-        return render(request, "case_new.html", session, 422, **_form_context(typed, error))
-    return RedirectResponse(f"/cases/{view.id}", status_code=303)
+@router.post("/search", response_class=HTMLResponse)
+def search(request: Request, session: SignedIn, q: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Find a case by the child's name, personnummer (any common format) or case-id prefix.
 
-
-def _date(field: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field, value, "expected a date as YYYY-MM-DD") from None
-
-
-def _int(field: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(field, value, "expected a whole number") from None
-
-
-def _form_context(values: dict[str, str], error: EssenceError | None) -> dict[str, Any]:
-    """Values to refill (never the personnummer) and the message under the right field."""
-    errors: dict[str, str] = {}
-    general = ""
-    if isinstance(error, InvalidInput):
-        field = FORM_FIELD.get(error.field, error.field)
-        if field in REFERRAL_FIELDS:
-            errors[field] = error.reason
-        else:
-            general = str(error)
-    elif error is not None:
-        general = from_error(error).detail
-    return {
-        "values": values,
-        "errors": errors,
-        "general_error": general,
-        "municipalities": [m.name for m in MUNICIPALITIES],
-    }
-
-
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, session: SignedIn, case_id: CaseId) -> HTMLResponse:
-    """The case: its pathway steps and states, the timeline, visit days (the view is audited)."""
-    state = web_state(request)
-    view = cases.show_case(state.context(session.user_id), case_id)
-    return render(request, "case.html", session, case=view, chart=timeline(view, state.today()))
-
-
-@router.get("/cases/{case_id}/audit", response_class=HTMLResponse)
-def case_audit(request: Request, session: SignedIn, case_id: CaseId) -> HTMLResponse:
-    """The case's audit trail (a fragment the case page loads; coordinators only)."""
-    lines = reporting.audit_extract(web_state(request).context(session.user_id), case_id)
-    return render(request, "_audit.html", session, lines=lines)
+    A POST, so a personnummer never lands in a URL, a server log or the browser's history.
+    """
+    query = q.strip()[:100]
+    ctx = web_state(request).context(session.user_id)
+    found = overview.search_cases(ctx, query) if query else []
+    name = "_search_results.html" if request.headers.get("HX-Request") else "search.html"
+    return render(request, name, session, rows=found, query=query)
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -297,62 +269,3 @@ def report_page(request: Request, session: SignedIn) -> HTMLResponse:
     """Lead times against the 140-day baseline (planners see aggregates only)."""
     view = reporting.report(web_state(request).context(session.user_id))
     return render(request, "report.html", session, report=view)
-
-
-# --- clinician -------------------------------------------------------------------------------
-
-
-@router.get("/worklist", response_class=HTMLResponse)
-def worklist_page(request: Request, session: SignedIn) -> HTMLResponse:
-    """My ready, started and held steps for today and this week."""
-    state = web_state(request)
-    items = steps.worklist(state.context(session.user_id))
-    return render(request, "worklist.html", session, groups=_grouped(items, state.today()))
-
-
-@router.get("/worklist/items", response_class=HTMLResponse)
-def worklist_items(request: Request, session: SignedIn) -> HTMLResponse:
-    """The worklist table alone (htmx reloads it after each change)."""
-    state = web_state(request)
-    items = steps.worklist(state.context(session.user_id))
-    return render(request, "_worklist_items.html", session, groups=_grouped(items, state.today()))
-
-
-def _grouped(items: list[WorkItemView], today: date) -> list[tuple[str, list[WorkItemView]]]:
-    """Today (booked today or started), this week, later or not booked yet."""
-    week_end = today + timedelta(days=6 - today.weekday())
-    groups: dict[str, list[WorkItemView]] = {"Today": [], "This week": [], "Later or unbooked": []}
-    for item in items:
-        if item.state == "in-progress" or item.planned_on == today:
-            groups["Today"].append(item)
-        elif item.planned_on is not None and today < item.planned_on <= week_end:
-            groups["This week"].append(item)
-        else:
-            groups["Later or unbooked"].append(item)
-    return list(groups.items())
-
-
-@router.post("/worklist/{case_id}/{step_key}/{action}", response_class=HTMLResponse)
-def change_step(
-    request: Request,
-    session: SignedIn,
-    case_id: CaseId,
-    step_key: StepKey,
-    action: Annotated[str, Path(pattern="^(start|complete|hold|resume)$")],
-    note: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    """Start, complete (with an outcome note), hold (with a reason) or resume a step."""
-    ctx = web_state(request).context(session.user_id)
-    if action == "start":
-        change = steps.start_step(ctx, case_id, step_key)
-    elif action == "complete":
-        change = steps.complete_step(ctx, case_id, step_key, note.strip())
-    elif action == "hold":
-        change = steps.hold_step(ctx, case_id, step_key, note.strip())
-    else:
-        change = steps.resume_step(ctx, case_id, step_key)
-    if not request.headers.get("HX-Request"):
-        return RedirectResponse("/worklist", status_code=303)
-    response = render(request, "_change.html", session, change=change, action=action)
-    response.headers["HX-Trigger"] = "worklist-changed"
-    return response

@@ -112,5 +112,5 @@ def from_http(error: StarletteHTTPException) -> Problem:
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": _TITLES[status]}
-    for status in (401, 403, 404, 409, 422, 503)
+    for status in (401, 403, 404, 409, 422, 429, 503)
 }

@@ -1,13 +1,14 @@
-"""Web security: server-side sessions, CSRF tokens, security headers, login rate limits.
+"""Web security: CSRF tokens, security headers, login rate limits, the session cookie.
 
-Sessions live in the server process (the cookie holds only a random token); each session
-has its own CSRF token that every form and every unsafe API call must send back.
+Sessions live in the database (`essence.adapters.web_sessions`; the cookie holds only a
+random token); each session has its own CSRF token that every form and every unsafe API
+call must send back.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
+import math
 import threading
 import time
 from collections import deque
@@ -17,11 +18,11 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from essence.adapters.web_sessions import SESSION_SECONDS, Session
+
 SESSION_COOKIE = "essence_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-SESSION_SECONDS = 8 * 3600
-IDLE_SECONDS = 30 * 60
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SECURITY_HEADERS = {
@@ -35,69 +36,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# The interactive API docs load their scripts from a CDN; they get a looser policy.
-DOCS_PATHS = frozenset({"/api/docs", "/api/redoc"})
-
-
-@dataclass
-class Session:
-    """One signed-in browser or API client.
-
-    Attributes:
-        token: The random value in the cookie (never derived from the user).
-        user_id: The login id the session acts as.
-        role: The login's role at sign-in (for menus only; the services check access).
-        csrf: The CSRF token forms and unsafe requests must send back.
-        created: When it was created (monotonic seconds).
-        seen: When it was last used (monotonic seconds).
-    """
-
-    token: str
-    user_id: str
-    role: str
-    csrf: str
-    created: float
-    seen: float
-
-
-@dataclass
-class SessionStore:
-    """Sessions in memory, thread-safe, ending after 8 hours or 30 idle minutes."""
-
-    lifetime_s: float = SESSION_SECONDS
-    idle_s: float = IDLE_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    _sessions: dict[str, Session] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def create(self, user_id: str, role: str) -> Session:
-        """Start a session for `user_id` (a fresh token each sign-in, so no fixation)."""
-        now = self.clock()
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        session = Session(token, user_id, role, csrf, now, now)
-        with self._lock:
-            self._sessions[session.token] = session
-        return session
-
-    def get(self, token: str | None) -> Session | None:
-        """The live session of a cookie token, or None (expired ones are forgotten)."""
-        if not token:
-            return None
-        now = self.clock()
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is None:
-                return None
-            if now - session.created > self.lifetime_s or now - session.seen > self.idle_s:
-                del self._sessions[token]
-                return None
-            session.seen = now
-            return session
-
-    def end(self, token: str | None) -> None:
-        """Sign out: forget the session."""
-        with self._lock:
-            self._sessions.pop(token or "", None)
 
 
 @dataclass
@@ -130,6 +68,16 @@ class LoginRateLimiter:
                     times.append(now)
         return allowed
 
+    def retry_after(self, *keys: str) -> int:
+        """Whole seconds until every key may try again (for the Retry-After header)."""
+        now = self.clock()
+        waits = [
+            self.window_s - (now - times[0])
+            for key in keys
+            if len(times := self._seen.get(key, deque())) >= self.attempts
+        ]
+        return max(1, math.ceil(max(waits, default=1)))
+
 
 def csrf_valid(session: Session, sent: str | None) -> bool:
     """True when `sent` is the session's CSRF token (compared in constant time)."""
@@ -161,10 +109,4 @@ async def security_headers(
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.url.path in DOCS_PATHS:
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: "
-            "https://fastapi.tiangolo.com; script-src 'self' 'unsafe-inline' "
-            "https://cdn.jsdelivr.net; frame-ancestors 'none'"
-        )
     return response

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from essence.services.views import CaseSummary, CaseView, StepView
+from essence.web.i18n import gettext
 
 GUARANTEE_DAYS = 90
 BASELINE_DAYS = 140
@@ -21,12 +22,12 @@ def badge(summary: CaseSummary) -> tuple[str, str]:
     """CSS class and text of a case's projected lead time against the 90 and 140-day lines."""
     days = summary.projected_lead_time_days
     if days is None:
-        return "badge-none", "not projected"
+        return "badge-none", gettext("not projected")
     if days <= GUARANTEE_DAYS:
-        return "badge-ok", f"{days} d"
+        return "badge-ok", gettext("%(days)s d") % {"days": days}
     if days <= BASELINE_DAYS:
-        return "badge-warn", f"{days} d (> 90)"
-    return "badge-late", f"{days} d (> 140)"
+        return "badge-warn", gettext("%(days)s d (> 90)") % {"days": days}
+    return "badge-late", gettext("%(days)s d (> 140)") % {"days": days}
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,16 @@ def timeline(case: CaseView, today: date) -> Timeline:
     for row, step in enumerate(case.steps):
         start, end = spans[step.key]
         if start is None:
-            left, width, label = x(0), 0, "not ready yet"
+            left, width, label = x(0), 0, gettext("not ready yet")
         else:
             first = (start - case.referral_date).days
             final = ((end or start) - case.referral_date).days
             left, width = x(first), max(4, x(final) - x(first))
-            label = f"day {first}" if first == final else f"days {first}–{final}"
+            label = (
+                gettext("day %(n)s") % {"n": first}
+                if first == final
+                else gettext("days %(a)s–%(b)s") % {"a": first, "b": final}
+            )
         bars.append(
             Bar(step.key, step.title, step.state, 20 + row * ROW_HEIGHT, left, width, label)
         )

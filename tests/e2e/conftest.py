@@ -47,7 +47,8 @@ def cli(tmp_path: Path) -> Cli:
 
 @pytest.fixture
 def opened_case(cli: Cli) -> Callable[..., str]:
-    """Open a case through the CLI and return its id."""
+    """Open a case through the CLI (both guardians' consent given unless `extra` says
+    otherwise) and return its id."""
     import json
 
     from tests.factories import personnummer
@@ -56,7 +57,7 @@ def opened_case(cli: Cli) -> Callable[..., str]:
         result = cli(
             "case", "open", "--personnummer", personnummer().digits, "--name", "Testa Testsson",
             "--municipality", "Vilhelmina", "--referring-unit", "BHV Vilhelmina",
-            "--referral-date", "2026-10-01", *extra, "--json",
+            "--referral-date", "2026-10-01", "--consent", "2", *extra, "--json",
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)["id"]

@@ -1,6 +1,11 @@
 """Migrations both ways: empty → head, the demo in, step by step down to the first revision
 and up again, data intact where the schema allows; on SQLite and PostgreSQL. Iterates over
-whatever revisions ship, so new migrations are covered without touching this test."""
+whatever revisions ship, so new migrations are covered without touching this test.
+
+On the way down every row survives (same primary keys); a migration may re-encode values
+it owns on the way (0004 rewrites the templates without `skippable`). After the round trip
+every column that existed throughout holds exactly the data it held before.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
@@ -31,6 +36,13 @@ def test_the_fast_revision_reader_agrees_with_alembic(tmp_path: Path) -> None:
     assert script.get_heads() == [code_head()]
     walked = [r.revision for r in script.walk_revisions()][::-1]
     assert [r.id for r in revisions()] == walked
+
+
+def _keys(engine, table: str, dump: dict[str, list[dict]]) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The primary keys of `table`'s rows in a dump."""
+    with engine.connect() as connection:
+        key = inspect(connection).get_pk_constraint(table).get("constrained_columns") or []
+    return sorted(tuple(row[k] for k in key) for row in dump[table])
 
 
 def _projection(dump: dict[str, list[dict]], columns: dict[str, set[str]]) -> dict[str, list[dict]]:
@@ -60,9 +72,10 @@ def test_migrations_run_down_to_the_first_revision_and_up_again(database_url: st
             if table in columns_everywhere:
                 columns_everywhere[table] &= cols
         current = dump_tables(engine)
-        assert _projection(current, columns_everywhere) == _projection(
-            original, columns_everywhere
-        ), f"data changed when going down to {expected}"
+        for table in set(columns_everywhere) - {"alembic_version"}:  # no row lost going down
+            assert _keys(engine, table, current) == _keys(engine, table, original), (
+                f"rows of {table} changed when going down to {expected}"
+            )
     assert _revision(engine) == chain[0]
     upgrade(engine, "head")
     assert _revision(engine) == code_head()

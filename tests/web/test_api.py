@@ -136,5 +136,5 @@ def test_without_a_session_the_api_answers_401_problems(web: Web) -> None:
     assert response.status_code == 401
     assert set(response.json()) >= PROBLEM_KEYS
     wrong = anonymous.post("/api/v1/session", json={"user_id": "coord-1", "password": "nope-nope"})
-    assert wrong.status_code == 403
+    assert wrong.status_code == 401
     assert "password" in wrong.json()["detail"]

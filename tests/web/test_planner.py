@@ -37,23 +37,43 @@ def test_a_planner_runs_a_scenario_and_sees_charts_and_the_equity_table(
             break
         time.sleep(0.2)
     assert 'data-testid="results"' in fragment
-    assert 'class="curve curve-0"' in fragment and "coordinated" in fragment
+    assert 'class="curve curve-0"' in fragment and "samordnat team" in fragment
     assert 'data-testid="equity"' in fragment
-    assert "fewer than 5 children: not shown" in fragment
+    assert "&lt;5 · färre än 5 – visas inte" in fragment
+    assert "länsdel: inlandet" in fragment or "länsdel: kusten" in fragment
     whole_page = client.get(run_url.group(1))
-    assert whole_page.status_code == 200 and "<h1>Capacity run</h1>" in whole_page.text
+    assert whole_page.status_code == 200 and "<h1>Kapacitetskörning</h1>" in whole_page.text
     assert sqlite_web.client("coord-1").get(run_url.group(1)).status_code == 404
 
 
-def test_scenario_limits_are_field_messages(sqlite_web: Web) -> None:
+def test_scenario_limits_are_field_messages_all_at_once(sqlite_web: Web) -> None:
     client = sqlite_web.client("planner-1")
     answer = client.post(
         "/planner/runs",
-        data={"children_per_year": "99999", "years": "1", "replications": "2",
+        data={"children_per_year": "99999", "years": "x", "replications": "2",
               "setup": "central", "csrf_token": _csrf(client)},
     )  # fmt: skip
     assert answer.status_code == 422
-    assert re.search(r'data-field="children_per_year">must be 20 to 1000', answer.text)
+    assert re.search(r'data-field="children_per_year">Från 20 till 1000', answer.text)
+    assert re.search(r'data-field="years">Ange ett heltal', answer.text)
+    assert 'value="99999"' in answer.text
+
+
+def test_an_invalid_scenario_under_htmx_replaces_the_form_not_nests_a_page(
+    sqlite_web: Web,
+) -> None:
+    client = sqlite_web.client("planner-1")
+    answer = client.post(
+        "/planner/runs",
+        data={"children_per_year": "5", "years": "1", "replications": "2",
+              "setup": "central", "csrf_token": _csrf(client)},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert answer.status_code == 422
+    assert answer.headers["HX-Retarget"] == "#planner-form"
+    assert answer.headers["HX-Reswap"] == "outerHTML"
+    assert "<html" not in answer.text and "<h1>" not in answer.text
+    assert answer.text.count('id="planner-form"') == 1
 
 
 def test_clinicians_may_not_run_capacity_scenarios(sqlite_web: Web) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from essence.web.app import create_app
 from essence.web.security import SESSION_COOKIE
 from tests.factories import personnummer
-from tests.web.conftest import Web
+from tests.web.conftest import BASE_URL, Web, sign_in
 
 
 def test_changes_without_the_csrf_token_are_refused(sqlite_web: Web) -> None:
@@ -74,8 +76,9 @@ def test_sign_in_attempts_are_rate_limited_per_login(sqlite_web: Web) -> None:
         client.post("/api/v1/session", json={"user_id": "md-1", "password": f"wrong-{i}"})
         for i in range(6)
     ]
-    assert [r.status_code for r in statuses] == [403] * 5 + [429]
+    assert [r.status_code for r in statuses] == [401] * 5 + [429]
     assert statuses[-1].json()["title"] == "Too many requests"
+    assert 1 <= int(statuses[-1].headers["retry-after"]) <= 60
     right = client.post(
         "/api/v1/session", json={"user_id": "md-1", "password": sqlite_web.passwords["md-1"]}
     )
@@ -108,9 +111,94 @@ def test_a_clinician_gets_403_on_the_page_of_a_case_they_are_not_in(sqlite_web: 
     assert sqlite_web.client("md-1").get(f"/cases/{case.id}").status_code == 200
 
 
-def test_pages_need_a_session(sqlite_web: Web) -> None:
+def test_pages_need_a_session_and_return_to_the_page_asked_for(sqlite_web: Web) -> None:
     response = sqlite_web.client().get("/dashboard", follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (303, "/login")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        "/login?next=/dashboard",
+    )
+
+
+def test_an_expired_session_sends_htmx_to_the_login_with_hx_redirect(sqlite_web: Web) -> None:
+    client = sqlite_web.client()
+    answer = client.get(
+        "/worklist/items",
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/worklist?x=1"},
+    )
+    assert answer.status_code == 401
+    assert answer.headers["hx-redirect"] == "/login?next=/worklist%3Fx%3D1"
+    assert "<html" not in answer.text, "no login page inside the worklist"
+
+
+def test_sign_in_returns_only_to_local_pages(sqlite_web: Web) -> None:
+    for asked, landing in (
+        ("/cases/new", "/cases/new"),
+        ("//evil.example/x", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+    ):
+        client = sqlite_web.client()
+        form = client.get("/login", params={"next": asked})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        signed = client.post(
+            "/login",
+            data={"user_id": "coord-1", "password": sqlite_web.passwords["coord-1"],
+                  "csrf_token": csrf.group(1), "next": asked},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert (signed.status_code, signed.headers["location"]) == (303, landing)
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(sqlite_web: Web) -> None:
+    client = sqlite_web.client("coord-1")
+    first = client.cookies[SESSION_COOKIE]
+    sign_in(client, "psy-1", sqlite_web.passwords["psy-1"])
+    assert client.cookies[SESSION_COOKIE] != first
+    replay = sqlite_web.client()
+    replay.cookies.set(SESSION_COOKIE, first)
+    assert replay.get("/api/v1/cases").status_code == 401
+
+
+def test_sessions_survive_a_restart_of_the_server(sqlite_web: Web) -> None:
+    client = sqlite_web.client("coord-1")
+    cookie, csrf = client.cookies[SESSION_COOKIE], client.headers["X-CSRF-Token"]
+    restarted = TestClient(create_app(sqlite_web.url, clock=sqlite_web.clock), base_url=BASE_URL)
+    restarted.cookies.set(SESSION_COOKIE, cookie)
+    restarted.headers["X-CSRF-Token"] = csrf
+    assert restarted.get("/api/v1/cases").status_code == 200
+    assert restarted.get("/dashboard").status_code == 200
+    with sqlite_web.ctx.uow_factory() as uow:
+        stored = (
+            uow.session.execute(  # type: ignore[attr-defined]
+                text("SELECT token_hash FROM web_session")
+            )
+            .scalars()
+            .all()
+        )
+    assert cookie not in stored, "only the token's hash is stored"
+
+
+def test_redirects_never_take_their_host_from_the_host_header(sqlite_web: Web) -> None:
+    client = sqlite_web.client("coord-1")
+    for path in ("/dashboard/", "/", "/login/", "/cases/new/"):
+        answer = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+        location = answer.headers.get("location", "")
+        assert "evil.example" not in location and not location.startswith("http"), (path, location)
+
+
+def test_api_docs_are_off_unless_enabled_and_never_load_third_party_code(
+    sqlite_web: Web,
+) -> None:
+    assert sqlite_web.client().get("/api/docs").status_code == 404
+    enabled = TestClient(
+        create_app(sqlite_web.url, clock=sqlite_web.clock, api_docs_enabled=True),
+        base_url=BASE_URL,
+    )
+    docs = enabled.get("/api/docs")
+    assert docs.status_code == 200 and "/api/v1/cases" in docs.text
+    assert "unsafe-inline" not in docs.headers["content-security-policy"]
+    assert not re.search(r'(src|href)="(https?:)?//', docs.text), "no third-party origin"
 
 
 def test_signing_out_ends_the_session_on_the_server(sqlite_web: Web) -> None:

@@ -1,7 +1,7 @@
 """ops: the request id on every audit row (joins the audit log to the application log)
 
 Revision ID: 0007_ops
-Revises: 0003
+Revises: 0006_web_sessions
 Create Date: 2026-12-01 05:00:00
 
 The audit table stays append-only: the column is added and dropped with plain ALTER TABLE
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_ops'
-down_revision = '0003'
+down_revision = '0006_web_sessions'
 branch_labels = None
 depends_on = None
 
