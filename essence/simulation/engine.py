@@ -3,25 +3,27 @@
 Children arrive (pre-drawn, merged with the heap), steps become ready when their prerequisites
 are done (fork/join) or one after another (sequential policy), staffed steps queue per team and
 profession, joint steps finish when every profession's part is done, waiting steps just wait.
+
+`Engine` sets a replication up as flat lists (per child, per step, per child and step) and
+reads the figures out afterwards; the event loop itself is essence.simulation.loop.
 """
 
 from __future__ import annotations
 
 import math
-from heapq import heappop, heappush
+from collections.abc import Iterator
 
 import numpy as np
 
 from essence.simulation.durations import draw_minutes
-from essence.simulation.model import Model, Step
+from essence.simulation.loop import run_events
+from essence.simulation.model import Model
 from essence.simulation.referrals import DAYS_PER_YEAR, draw_referrals
 from essence.simulation.results import ReplicationResult
 from essence.simulation.scenario import PolicySpec
-from essence.simulation.staff import DONE, WAKE, Staff
+from essence.simulation.staff import Staff
 from essence.simulation.streams import Streams, replication_streams
 from essence.simulation.trips import Trips
-
-RELEASE, WAITED = 0, 2  # event kinds besides the staff's DONE (1) and WAKE (3)
 
 
 def run_replication(model: Model, policy_name: str, replication: int) -> ReplicationResult:
@@ -53,182 +55,97 @@ class Engine:
         self.calendar = scenario.calendar.enabled
         self._init_cases()
         self._init_steps(streams)
-        self.heap: list[tuple] = []
-        self.seq = 0
         self.events = 0
         self.now = 0.0
+        self.finished = 0
+        self.arrived = 0
 
     # --- set-up ---------------------------------------------------------------------------
 
     def _init_cases(self) -> None:
         days = self.referrals.days
         n = days.size
-        self.arrival = days.tolist()
-        self.muni = self.referrals.municipality.tolist()
-        self.team = [self.model.team_of_municipality[m] for m in self.muni]
+        self.arrival: list[float] = days.tolist()
+        self.muni: list[int] = self.referrals.municipality.tolist()
+        nearest = self.model.team_of_municipality
+        self.team = [nearest[m] for m in self.muni]
         lo, hi = self.window
-        self.in_cohort = ((days >= lo) & (days < hi)).tolist()
+        self.cohort_mask = (days >= lo) & (days < hi)
+        self.in_cohort: list[bool] = self.cohort_mask.tolist()
         self.cohort_pending = sum(self.in_cohort)
         self.feedback_day = [math.nan] * n
         self.done_steps = [0] * n
         self.position = [0] * n
-        self.last_professions: list[tuple[int, ...] | None] = [None] * n
+        self.last_prof = [-1] * n  # id of the professions of the case's last staffed step
         self.visit_booked = [-1.0] * n
         self.queue_wait = [0.0] * n
-        self.finished = 0
-        self.arrived = 0
 
     def _init_steps(self, streams: Streams) -> None:
+        """Step tables (indexed by step), per-case-and-step lists and pre-drawn numbers."""
         steps = self.model.steps
         n = len(self.arrival)
         self.n_steps = len(steps)
-        self.requires_count = [len(s.requires) for s in steps]
-        self.missing = [0] * (n * self.n_steps)
+        groups: dict[tuple[int, ...], int] = {}
+        self.staffed = [bool(s.professions) for s in steps]
+        self.wait_days = [s.wait_days for s in steps]
+        self.prof_id = [groups.setdefault(s.professions, len(groups)) for s in steps]
+        self.family = [s.family_facing for s in steps]
+        self.bundled = [self.policy.bundle and s.bundle for s in steps]
+        self.n_prof = [len(s.professions) for s in steps]
+        self.successors = [s.successors for s in steps]
+        professions = len(self.model.professions)
+        self.pools = [
+            [tuple(team * professions + p for p in s.professions) for s in steps]
+            for team in range(len(self.model.bases))
+        ]
+        requires = [len(s.requires) for s in steps]
+        self.roots = [i for i, count in enumerate(requires) if count == 0]
+        self.missing = requires * n
         self.parts = [0] * (n * self.n_steps)
         self.no_show = [False] * (n * self.n_steps)
-        self.minutes = [_Draws(s, n, streams.durations) if s.professions else None for s in steps]
-        self.no_show_u = _Uniforms(streams.no_shows, 4 * n + 16)
+        self._durations = streams.durations
+        self._drawn = [0] * self.n_steps
+        self.draws: list[Iterator[float] | None] = [None] * self.n_steps
+        for i, step in enumerate(steps):
+            if step.professions:
+                self._draw_minutes(i, n + 16)
+        self._no_shows = streams.no_shows
+        self._uniform_block = 4 * n + 16
+        self.uniforms: Iterator[float] = iter(())  # drawn on first use (doubles: same numbers)
+
+    def _draw_minutes(self, step_index: int, size: int) -> Iterator[float]:
+        step = self.model.steps[step_index]
+        block = draw_minutes(step.duration, step.minutes, size, self._durations).tolist()
+        self._drawn[step_index] += size
+        self.draws[step_index] = iterator = iter(block)
+        return iterator
+
+    def refill_minutes(self, step_index: int) -> Iterator[float]:
+        """A new block of durations of a step (as many as drawn so far) from its stream."""
+        return self._draw_minutes(step_index, self._drawn[step_index])
+
+    def refill_uniforms(self) -> Iterator[float]:
+        """A new block of no-show uniforms from their stream."""
+        return iter(self._no_shows.random(self._uniform_block).tolist())
 
     # --- main loop ------------------------------------------------------------------------
 
     def run(self) -> None:
         """Process arrivals and events in time order until the cohort is complete."""
-        arrivals = self.arrival
-        heap = self.heap
-        n_arrivals = len(arrivals)
-        horizon = self.horizon
-        cohort_end = self.window[1]
-        i = 0
-        while True:
-            next_arrival = arrivals[i] if i < n_arrivals else math.inf
-            if heap and heap[0][0] <= next_arrival:
-                t, _, kind, a, b = heappop(heap)
-                if t > horizon:
-                    break
-                self.now = t
-                self.events += 1
-                if kind == DONE:
-                    self._on_done(a, t)
-                elif kind == RELEASE:
-                    self._release(a, b, t)
-                elif kind == WAITED:
-                    self._step_done(a, b, t)
-                elif kind == WAKE:
-                    self._on_wake(a, t)
-            else:
-                if next_arrival > horizon:
-                    break
-                self.now = next_arrival
-                self.events += 1
-                self._on_arrival(i, next_arrival)
-                i += 1
-            if self.cohort_pending == 0 and self.now >= cohort_end:
-                break
-        self.arrived = i
-
-    def schedule(self, t: float, kind: int, a: int, b: int) -> None:
-        """Put an event of `kind` at day `t` on the heap (ties keep insertion order)."""
-        self.seq += 1
-        heappush(self.heap, (t, self.seq, kind, a, b))
-
-    # --- children and steps ---------------------------------------------------------------
-
-    def _on_arrival(self, case: int, t: float) -> None:
-        base = case * self.n_steps
-        if self.policy.parallel:
-            for s, count in enumerate(self.requires_count):
-                self.missing[base + s] = count
-            for s, count in enumerate(self.requires_count):
-                if count == 0:
-                    self._ready(case, s, t)
-        else:
-            self._ready(case, self.model.order[0], t)
-
-    def _ready(self, case: int, step_index: int, t: float) -> None:
-        step = self.model.steps[step_index]
-        if not step.professions:
-            self.schedule(t + step.wait_days, WAITED, case, step_index)
-            return
-        policy = self.policy
-        release = t
-        if policy.handoff_days and self.last_professions[case] not in (None, step.professions):
-            release += policy.handoff_days
-        self.last_professions[case] = step.professions
-        if step.family_facing:
-            release += policy.booking_days
-            if policy.bundle and step.bundle:
-                release = self._visit_day(case, t, release)
-        if release > t:
-            self.schedule(release, RELEASE, case, step_index)
-        else:
-            self._release(case, step_index, t)
-
-    def _visit_day(self, case: int, ready: float, release: float) -> float:
-        """Join the family's booked visit day if it is still ahead, else book a new one."""
-        booked = self.visit_booked[case]
-        if booked >= ready:
-            return booked
-        day = float(math.ceil(release)) if self.calendar else release
-        self.visit_booked[case] = day
-        return day
-
-    def _release(self, case: int, step_index: int, t: float) -> None:
-        """Put one attempt of a staffed step into the queues of its professions."""
-        step = self.model.steps[step_index]
-        key = case * self.n_steps + step_index
-        minutes = self.minutes[step_index].next()
-        self.parts[key] = len(step.professions)
-        self.no_show[key] = step.family_facing and self.no_show_u.next() < self.trips.no_show_p(
-            self.muni[case], self.team[case], step
-        )
-        priority = self.arrival[case] if self.policy.queue_order == "referral" else t
-        for profession in step.professions:
-            self.staff.submit(self, (priority, case, step_index, minutes, t), profession, t)
-
-    def _on_done(self, server: int, t: float) -> None:
-        case, step_index = self.staff.finish(self, server, t)
-        key = case * self.n_steps + step_index
-        self.parts[key] -= 1
-        if self.parts[key]:
-            return
-        if self.no_show[key]:
-            self.schedule(t + self.model.scenario.rebook_days, RELEASE, case, step_index)
-        else:
-            self._step_done(case, step_index, t)
-
-    def _on_wake(self, server: int, t: float) -> None:
-        self.staff.wake(self, server, t)
-
-    def _step_done(self, case: int, step_index: int, t: float) -> None:
-        self.done_steps[case] += 1
-        if step_index == self.model.feedback:
-            self.feedback_day[case] = t
-            if self.in_cohort[case]:
-                self.cohort_pending -= 1
-        if self.done_steps[case] == self.n_steps:
-            self.finished += 1
-        if self.policy.parallel:
-            base = case * self.n_steps
-            for successor in self.model.steps[step_index].successors:
-                self.missing[base + successor] -= 1
-                if self.missing[base + successor] == 0:
-                    self._ready(case, successor, t)
-        else:
-            self.position[case] += 1
-            if self.position[case] < self.n_steps:
-                self._ready(case, self.model.order[self.position[case]], t)
+        run_events(self)
 
     # --- result ---------------------------------------------------------------------------
 
     def result(self) -> ReplicationResult:
         """The cohort's figures; children without feedback are censored at the end."""
-        cohort = np.asarray(self.in_cohort, dtype=bool)
+        cohort = self.cohort_mask
         feedback = np.asarray(self.feedback_day)[cohort]
-        arrival = np.asarray(self.arrival)[cohort]
+        arrival = self.referrals.days[cohort]
         completed = ~np.isnan(feedback)
         lead = np.where(completed, feedback, self.now) - arrival
         arrived = self.arrived
-        in_system = sum(1 for c in range(arrived) if self.done_steps[c] < self.n_steps)
+        # counted from the steps done, independently of the loop's `finished` tally
+        in_system = arrived - self.done_steps[:arrived].count(self.n_steps)
         return ReplicationResult(
             policy=self.policy_name,
             replication=self.replication,
@@ -237,7 +154,7 @@ class Engine:
             municipality=self.referrals.municipality[cohort],
             boy=self.referrals.boy[cohort],
             age_band=self.referrals.age_band[cohort],
-            visit_days=np.asarray(self.trips.visit_days())[cohort],
+            visit_days=np.asarray(self.trips.visit_count)[cohort],
             family_km=np.asarray(self.trips.family_km)[cohort],
             staff_km=np.asarray(self.trips.staff_km)[cohort],
             queue_wait_days=np.asarray(self.queue_wait)[cohort],
@@ -250,37 +167,3 @@ class Engine:
             events=self.events,
             end_day=self.now,
         )
-
-
-class _Draws:
-    """Pre-drawn durations of one step (minutes), refilled when re-bookings use them up."""
-
-    __slots__ = ("i", "rng", "step", "values")
-
-    def __init__(self, step: Step, size: int, rng: np.random.Generator) -> None:
-        self.step, self.rng, self.i = step, rng, 0
-        self.values = draw_minutes(step.duration, step.minutes, size + 16, rng).tolist()
-
-    def next(self) -> float:
-        if self.i == len(self.values):
-            step = self.step
-            more = draw_minutes(step.duration, step.minutes, len(self.values), self.rng).tolist()
-            self.values.extend(more)
-        self.i += 1
-        return self.values[self.i - 1]
-
-
-class _Uniforms:
-    """Pre-drawn uniforms (no-shows), refilled in batches."""
-
-    __slots__ = ("i", "rng", "size", "values")
-
-    def __init__(self, rng: np.random.Generator, size: int) -> None:
-        self.rng, self.size, self.i = rng, size, 0
-        self.values = rng.random(size).tolist()
-
-    def next(self) -> float:
-        if self.i == len(self.values):
-            self.values.extend(self.rng.random(self.size).tolist())
-        self.i += 1
-        return self.values[self.i - 1]

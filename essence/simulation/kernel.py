@@ -1,8 +1,10 @@
-"""A specialised M/M/c kernel: the textbook FCFS queue on a bare event heap, for speed.
+"""An FCFS recursion for the M/M/c queue: a closed-form check, not a simulator.
 
-The heap holds the next departure event of each of the c servers; each arrival event (in
-time order) takes the server whose departure comes first. Under FCFS that is exact and needs
-one heap operation per customer; arrivals and services come from one numpy call each.
+Under first-come-first-served each customer starts at max(arrival, earliest time a server is
+free) (the Kiefer–Wolfowitz recursion); a heap of the c servers' free times gives the waits in
+one pass. There is no event list, no priorities, no calendars and no network: it only holds
+for a single FCFS queue, so it says nothing about the pathway engine's speed. The product does
+not use it; it stays as an independent cross-check of the Erlang C formula.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class QueueRun:
         customers: Customers served.
         mean_wait: Mean time in queue.
         mean_sojourn: Mean time in system.
-        events: Arrivals plus departures processed.
+        events: Arrivals plus departures the recursion accounted for (2 per customer).
     """
 
     customers: int
@@ -40,7 +42,8 @@ def simulate_mmc(
     rng: np.random.Generator,
     warmup: int = 0,
 ) -> QueueRun:
-    """Simulate `customers` through an FCFS M/M/c queue; the first `warmup` are not scored.
+    """Waits of `customers` in an FCFS M/M/c queue by the recursion; the first `warmup` are
+    not scored.
 
     Raises:
         InvalidInput: for non-positive rates, servers or customers.
@@ -51,7 +54,7 @@ def simulate_mmc(
         )
     arrivals = np.cumsum(rng.exponential(1 / arrival_rate, customers)).tolist()
     services = rng.exponential(1 / service_rate, customers).tolist()
-    waits = _event_loop(arrivals, services, servers)
+    waits = _recursion(arrivals, services, servers)
     scored = np.asarray(waits[warmup:])
     return QueueRun(
         customers=int(scored.size),
@@ -61,7 +64,7 @@ def simulate_mmc(
     )
 
 
-def _event_loop(arrivals: list[float], services: list[float], servers: int) -> list[float]:
+def _recursion(arrivals: list[float], services: list[float], servers: int) -> list[float]:
     """Waits in queue: start = max(arrival, earliest departure); that server departs again."""
     departures = [0.0] * servers
     waits = [0.0] * len(arrivals)

@@ -1,25 +1,34 @@
 """Staff pools: one queue per team and profession, servers with working calendars.
 
-A waiting step goes to the free staff member who would finish it first; a member who becomes
-free just before a long absence (vacation, sick spell) sleeps until back instead of holding
-the next step. Busy minutes and time-average queue lengths are measured in the scored window.
+This module sets the pools up as plain lists (the event loop in essence.simulation.loop works
+on them directly) and turns what the loop measured into figures: busy minutes and
+time-average queue lengths in the scored window.
 """
 
 from __future__ import annotations
-
-from heapq import heappop, heappush
 
 import numpy as np
 
 from essence.simulation.model import Model
 from essence.simulation.staff_calendar import WorkClock, staff_minutes
 
-DONE, WAKE = 1, 3  # event kinds: a staff member finished a step / is back from an absence
-ABSENT_DAYS_BEFORE_SLEEP = 3.0
-
 
 class Staff:
-    """All staff of one replication, grouped in pools (team x profession)."""
+    """All staff of one replication, grouped in pools (team x profession).
+
+    Attributes:
+        pool_of: Pool of each server (staff member).
+        idle: Per pool, the servers free to start work (in the order they became free).
+        queues: Per pool, a heap of waiting jobs (priority, seq, case, step, key, minutes,
+            queued day).
+        caps: Per server, clinical minutes per day (empty lists without a calendar).
+        cums: Per server, cumulative minutes before each day (len(cap) + 1 entries).
+        rate: Minutes per day beyond the calendar, or around the clock without one.
+        busy: Busy minutes per pool in the scored window (the loop adds to it).
+        area: Queue length x days per pool in the scored window (the loop adds to it).
+        last_change: Per pool, the day its queue length last changed.
+        available: Clinical minutes per pool in the scored window.
+    """
 
     def __init__(
         self, model: Model, days: int, rng: np.random.Generator, window: tuple[float, float]
@@ -28,91 +37,30 @@ class Staff:
         self.professions = professions
         self.window = window
         calendar = model.scenario.calendar
+        self.calendar = calendar.enabled
+        self.rate = calendar.continuous_minutes_per_day
         sizes = [n for team in model.pool_size for n in team]
         total = sum(sizes)
         minutes = staff_minutes(model.scenario, days, total, rng) if calendar.enabled else None
-        self.clocks: list[WorkClock] = []
-        self.pool_of: list[int] = []
-        self.team_of: list[int] = []
+        self.pool_of: list[int] = [pool for pool, size in enumerate(sizes) for _ in range(size)]
         self.idle: list[list[int]] = [[] for _ in sizes]
-        for pool, size in enumerate(sizes):
-            for _ in range(size):
-                server = len(self.clocks)
-                row = None if minutes is None else minutes[server]
-                self.clocks.append(WorkClock(row, calendar.continuous_minutes_per_day))
-                self.pool_of.append(pool)
-                self.team_of.append(pool // professions)
-                self.idle[pool].append(server)
-        self.calendar = calendar.enabled
+        for server, pool in enumerate(self.pool_of):
+            self.idle[pool].append(server)
+        rows = list(minutes) if minutes is not None else [None] * total
+        clocks = [WorkClock(row, self.rate) for row in rows]
+        self.caps = [clock.cap for clock in clocks]
+        self.cums = [clock.cum for clock in clocks]
         self.queues: list[list[tuple]] = [[] for _ in sizes]
-        self.job: list[tuple | None] = [None] * total
-        self.seq = 0
         self.busy = [0.0] * len(sizes)
-        self.available = self._available_minutes(len(sizes))
         self.area = [0.0] * len(sizes)
         self.last_change = [0.0] * len(sizes)
+        lo, hi = window
+        self.available = [0.0] * len(sizes)
+        for server, clock in enumerate(clocks):
+            self.available[self.pool_of[server]] += clock.minutes_between(lo, hi)
 
-    def _available_minutes(self, pools: int) -> list[float]:
-        lo, hi = self.window
-        available = [0.0] * pools
-        for server, clock in enumerate(self.clocks):
-            available[self.pool_of[server]] += clock.minutes_between(lo, hi)
-        return available
-
-    def submit(self, engine, job: tuple, profession: int, t: float) -> None:
-        """Give `job` (priority, case, step, minutes, queued_day) to a free member or queue it."""
-        pool = engine.team[job[1]] * self.professions + profession
-        idle = self.idle[pool]
-        if idle:
-            if self.calendar and len(idle) > 1:
-                best = min(idle, key=lambda s: self.clocks[s].finish_day(t, job[3]))
-                idle.remove(best)
-            else:
-                best = idle.pop()
-            self._start(engine, best, job, t)
-            return
-        self._account(pool, t)
-        self.seq += 1
-        heappush(self.queues[pool], (job[0], self.seq, job))
-
-    def _start(self, engine, server: int, job: tuple, t: float, begin: float = -1.0) -> None:
-        _, case, step_index, minutes, queued = job
-        clock = self.clocks[server]
-        if begin < 0:
-            begin = clock.finish_day(t, 0.0) if self.calendar else t
-        trips = engine.trips
-        if trips.code[engine.muni[case]][engine.team[case]][step_index]:
-            minutes += trips.on_start(engine, server, case, step_index, int(begin))
-        engine.queue_wait[case] += begin - queued
-        if self.window[0] <= begin < self.window[1]:
-            self.busy[self.pool_of[server]] += minutes
-        self.job[server] = (case, step_index)
-        engine.schedule(clock.finish_day(t, minutes), DONE, server, 0)
-
-    def finish(self, engine, server: int, t: float) -> tuple[int, int]:
-        """Free `server` at `t`, start its next job (or let it idle/sleep); return its job."""
-        done = self.job[server]
-        self.job[server] = None
-        begin = t
-        if self.calendar:
-            begin = self.clocks[server].finish_day(t, 0.0)
-            if begin - t > ABSENT_DAYS_BEFORE_SLEEP:
-                engine.schedule(begin, WAKE, server, 0)
-                return done
-        self.wake(engine, server, t, begin)
-        return done
-
-    def wake(self, engine, server: int, t: float, begin: float = -1.0) -> None:
-        """A member back from an absence takes the next job or becomes free."""
-        pool = self.pool_of[server]
-        queue = self.queues[pool]
-        if queue:
-            self._account(pool, t)
-            self._start(engine, server, heappop(queue)[2], t, begin)
-        else:
-            self.idle[pool].append(server)
-
-    def _account(self, pool: int, t: float) -> None:
+    def account(self, pool: int, t: float) -> None:
+        """Add the queue length of `pool` times the scored time since its last change."""
         lo, hi = self.window
         a = self.last_change[pool]
         if a < lo:
@@ -134,7 +82,7 @@ class Staff:
     def mean_queue_length(self, now: float) -> np.ndarray:
         """Time-average number of waiting steps per profession in the scored window."""
         for pool in range(len(self.queues)):
-            self._account(pool, now)
+            self.account(pool, now)
         lo, hi = self.window
         span = max(min(now, hi) - lo, 1e-9)
         per_pool = np.asarray(self.area) / span

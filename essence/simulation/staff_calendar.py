@@ -69,6 +69,39 @@ def _remove_vacations(minutes: np.ndarray, scenario: Scenario, rng: np.random.Ge
                 minutes[row, lo:hi] = 0
 
 
+def finish_day(
+    cap: list[float], cum: list[float], rate: float, start_day: float, work_minutes: float
+) -> float:
+    """The day (float) at which `work_minutes` of work begun at `start_day` is done.
+
+    A plain function over plain lists, so the engine's event loop can call it without
+    attribute look-ups.
+
+    Args:
+        cap: Clinical minutes per day of one staff member (empty: no calendar).
+        cum: Cumulative minutes, ``cum[d]`` = minutes before day d (len(cap) + 1 entries).
+        rate: Minutes per day beyond the calendar (and around the clock without one).
+        start_day: When the work begins, days since the simulation start.
+        work_minutes: Minutes of work.
+    """
+    days = len(cap)
+    if not days:
+        return start_day + work_minutes / rate
+    d = int(start_day)
+    if d >= days:
+        return float(days) + work_minutes / rate
+    minutes = cap[d]
+    if minutes:
+        left = (1.0 - (start_day - d)) * minutes
+        if work_minutes <= left:
+            return start_day + work_minutes / minutes
+    target = cum[d] + (start_day - d) * minutes + work_minutes
+    k = bisect_right(cum, target) - 1
+    if k >= days:
+        return float(days) + (target - cum[-1]) / rate
+    return k + (target - cum[k]) / cap[k]
+
+
 class WorkClock:
     """When work started at a given day finishes for one staff member.
 
@@ -91,21 +124,7 @@ class WorkClock:
 
     def finish_day(self, start_day: float, work_minutes: float) -> float:
         """The day (float) at which `work_minutes` of work begun at `start_day` is done."""
-        if not self.days:
-            return start_day + work_minutes / self.rate
-        d = int(start_day)
-        if d >= self.days:
-            return float(self.days) + work_minutes / self.rate
-        cap = self.cap[d]
-        if cap:
-            left = (1.0 - (start_day - d)) * cap
-            if work_minutes <= left:
-                return start_day + work_minutes / cap
-        target = self.cum[d] + (start_day - d) * cap + work_minutes
-        k = bisect_right(self.cum, target) - 1
-        if k >= self.days:
-            return float(self.days) + (target - self.cum[-1]) / self.rate
-        return k + (target - self.cum[k]) / self.cap[k]
+        return finish_day(self.cap, self.cum, self.rate, start_day, work_minutes)
 
     def minutes_between(self, first_day: float, last_day: float) -> float:
         """Clinical minutes available in [first_day, last_day)."""
