@@ -15,11 +15,13 @@ from essence.adapters.database import (
     check_ready,
     create_database_engine,
     describe_url,
+    schema_revision,
 )
+from essence.adapters.schema_version import code_head, schema_problem
 from essence.adapters.unit_of_work import SqlUnitOfWork
 from essence.config import Settings
 from essence.domain.calendar import now_stockholm
-from essence.domain.errors import InfrastructureError
+from essence.domain.errors import SchemaMismatch
 from essence.services.context import ServiceContext, new_case_id
 
 if TYPE_CHECKING:
@@ -48,15 +50,16 @@ def context(
     """A service context on the configured database, acting as `user_id` (or ESSENCE_USER).
 
     Raises:
-        InfrastructureError: the database cannot be reached or has no schema yet.
+        InfrastructureError: the database cannot be reached, has no schema yet, or its schema
+            is behind or ahead of this code (`SchemaMismatch`, naming the command that fixes it).
     """
     settings = Settings()
     url = database_url or settings.database_url
     engine = engine_for(url, settings)
-    if require_schema and not check_ready(engine):
-        raise InfrastructureError(
-            f"database: {describe_url(url)} has no essence schema yet; run `essence init`"
-        )
+    if require_schema:
+        problem = schema_problem(schema_revision(engine))
+        if problem is not None:
+            raise SchemaMismatch(f"database: {describe_url(url)} {problem}")
     return ServiceContext(
         uow_factory=lambda: SqlUnitOfWork(engine),
         user_id=user_id or settings.user,
@@ -85,6 +88,18 @@ def initialise(
     ctx = context(database_url=url, require_schema=False)
     created = setup.seed(ctx, default_template(), with_demo_team=demo_team)
     return describe_url(url), created
+
+
+def schema_status(database_url: str | None = None) -> tuple[str | None, str, str | None]:
+    """The database's schema revision, the code's head, and why they do not fit (or None).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    settings = Settings()
+    url = database_url or settings.database_url
+    revision = schema_revision(engine_for(url, settings))
+    return revision, code_head(), schema_problem(revision)
 
 
 def web_session_store(database_url: str | None = None) -> SqlSessionStore:

@@ -12,10 +12,15 @@ from essence import bootstrap
 from essence.domain.errors import InvalidInput
 from essence.services.cases import Referral, open_case
 from essence.services.sweep import advance_case
-from flows.retry import RETRY_DELAY_S, TRANSIENT_RETRIES, is_transient
+from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, is_transient
 
 
-@task(retries=TRANSIENT_RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=is_transient)
+@task(
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_jitter_factor=RETRY_JITTER_FACTOR,
+    retry_condition_fn=is_transient,
+)
 def open_case_task(referral: Referral, coordinator: str) -> str:
     """Open the case as the coordinator; returns the new case id (never personal data)."""
     return open_case(bootstrap.context(user_id=coordinator), referral).id
@@ -45,7 +50,12 @@ def read_referral(path: Path) -> Referral:
         raise InvalidInput("referral file", path.name, reason) from None
 
 
-@task(retries=TRANSIENT_RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=is_transient)
+@task(
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_jitter_factor=RETRY_JITTER_FACTOR,
+    retry_condition_fn=is_transient,
+)
 def advance_case_task(case_id: str) -> list[str]:
     """Complete the case's waiting steps whose time has passed."""
     return advance_case(bootstrap.context(), case_id)

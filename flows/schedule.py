@@ -7,10 +7,15 @@ from prefect import flow, task
 from essence import bootstrap
 from essence.services.context import FLOWS_USER
 from essence.services.scheduling import PlanView, plan_schedule
-from flows.retry import RETRY_DELAY_S, TRANSIENT_RETRIES, is_transient
+from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, is_transient
 
 
-@task(retries=TRANSIENT_RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=is_transient)
+@task(
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_jitter_factor=RETRY_JITTER_FACTOR,
+    retry_condition_fn=is_transient,
+)
 def replan_task(horizon_weeks: int, budget_s: float, move_bookings: bool) -> PlanView:
     """Plan all open cases around their bookings, as the flows' named system user."""
     ctx = bootstrap.context(user_id=FLOWS_USER)

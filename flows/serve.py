@@ -29,4 +29,9 @@ def deployments() -> list[object]:
 
 def serve_all() -> None:
     """Start a long-running process that runs the deployments (Ctrl-C stops it)."""
+    from essence.logging_setup import configure_logging
+    from essence.services.tracing import clear_request_id
+
+    configure_logging("server", force=True)
+    clear_request_id()  # each use case of a flow run gets its own id
     serve(*deployments())  # type: ignore[arg-type]

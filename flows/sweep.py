@@ -11,13 +11,18 @@ from prefect.artifacts import create_markdown_artifact
 from essence import bootstrap
 from essence.services.context import FLOWS_USER
 from essence.services.sweep import SweepView, daily_sweep
-from flows.retry import RETRY_DELAY_S, TRANSIENT_RETRIES, is_transient
+from flows.retry import RETRY_DELAY_S, RETRY_JITTER_FACTOR, TRANSIENT_RETRIES, is_transient
 from flows.schedule import replan_task
 
 DEFAULT_REPORT_DIR = "reports"
 
 
-@task(retries=TRANSIENT_RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=is_transient)
+@task(
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_jitter_factor=RETRY_JITTER_FACTOR,
+    retry_condition_fn=is_transient,
+)
 def sweep_task() -> SweepView:
     """Run the sweep service as the flows' named system user (audited as that user)."""
     return daily_sweep(bootstrap.context(user_id=FLOWS_USER))

@@ -10,7 +10,8 @@ from models.types import AwareDateTime
 
 
 class AuditRecord(SQLModel, table=True):
-    """Who (user and role) did what (action) to which case, when, with which outcome.
+    """Who (user and role) did what (action) to which case, when, with which outcome, and
+    in which web request or command (`request_id`, the id every log line of it carries).
 
     Rows are never updated or deleted: database triggers refuse it.
     """
@@ -25,3 +26,4 @@ class AuditRecord(SQLModel, table=True):
     case_id: str | None = Field(default=None, max_length=20, index=True)
     outcome: str = Field(max_length=20)
     detail: str = Field(default="", max_length=200)
+    request_id: str | None = Field(default=None, max_length=32, index=True)

@@ -17,6 +17,7 @@ from tests.factories import FixedClock
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("ESSENCE_LOG_LEVEL", "WARNING")  # the log tests turn INFO on themselves
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

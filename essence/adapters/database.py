@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from essence.domain.errors import InfrastructureError, InvalidInput
+from essence.domain.errors import DatabaseUnavailable, InfrastructureError, InvalidInput
 
 
 def describe_url(url: str) -> str:
@@ -56,10 +57,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def check_ready(engine: Engine) -> bool:
     """Connect once: raise InfrastructureError when unreachable; True when the schema exists."""
+    return schema_revision(engine) is not None
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """Connect once and read the schema revision (None: no essence schema yet).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached (names the host, not the password).
+    """
+    from essence.adapters.schema_version import database_revision
+
     try:
         with engine.connect() as connection:
-            return inspect(connection).has_table("alembic_version")
+            return database_revision(connection)
     except OperationalError:
-        raise InfrastructureError(
-            f"database: cannot connect to {describe_url(engine.url.render_as_string())}"
-        ) from None
+        where = describe_url(engine.url.render_as_string())
+        if read_only_location(engine):
+            raise InfrastructureError(
+                f"database: {where} is on a read-only disk or directory; nothing was saved"
+            ) from None
+        raise DatabaseUnavailable(f"database: cannot connect to {where}") from None
+
+
+def read_only_location(engine: Engine) -> bool:
+    """True when the SQLite file's directory sits on a file system mounted read-only (the
+    kernel refuses writes even to root, unlike file permissions)."""
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
+        return False
+    directory = os.path.dirname(os.path.abspath(engine.url.database))
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from essence.adapters import mapping
+from essence.adapters.integrity import integrity_error
 from essence.domain.access import Role, User
 from essence.domain.case import Case
 from essence.domain.errors import ConcurrencyConflict, DuplicateCase, InvalidInput, NotFound
@@ -477,8 +478,8 @@ class SqlUserRepository(UserRepository):
         )
         try:
             self.session.flush()
-        except IntegrityError:
-            raise NotFound("clinician", user.clinician_id) from None
+        except IntegrityError as error:
+            raise integrity_error(error, {"clinician_id": user.clinician_id}) from None
 
     def get(self, user_id: str) -> User:
         record = self.session.get(UserRecord, user_id)
@@ -521,6 +522,7 @@ class SqlAuditLog(AuditLog):
                 "case_id": e.case_id,
                 "outcome": e.outcome,
                 "detail": e.detail[:200],
+                "request_id": e.request_id,
             }
             for e in events
         ]
@@ -533,7 +535,9 @@ class SqlAuditLog(AuditLog):
             select(AuditRecord).where(AuditRecord.case_id == case_id).order_by(col(AuditRecord.id))
         ).all()
         return [
-            AuditEvent(r.at, r.user_id, r.role, r.action, r.case_id, r.outcome, r.detail)
+            AuditEvent(
+                r.at, r.user_id, r.role, r.action, r.case_id, r.outcome, r.detail, r.request_id
+            )
             for r in rows
         ]
 

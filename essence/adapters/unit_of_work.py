@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from essence.adapters.appointments import SqlAppointmentRepository
-from essence.adapters.database import describe_url
+from essence.adapters.database import describe_url, read_only_location
+from essence.adapters.db_errors import Fault, classify
 from essence.adapters.family_needs import SqlFamilyNeedsRepository
+from essence.adapters.integrity import integrity_error
+from essence.adapters.ops_queries import SqlOpsQueries
 from essence.adapters.referral_origins import SqlReferralOriginRepository
 from essence.adapters.repositories import (
     SqlAuditLog,
@@ -17,7 +20,12 @@ from essence.adapters.repositories import (
     SqlPathwayRepository,
     SqlUserRepository,
 )
-from essence.domain.errors import ConcurrencyConflict, EssenceError, InfrastructureError
+from essence.domain.errors import (
+    ConcurrencyConflict,
+    DatabaseUnavailable,
+    EssenceError,
+    InfrastructureError,
+)
 from essence.services.ports import UnitOfWork
 
 
@@ -38,15 +46,18 @@ class SqlUnitOfWork(UnitOfWork):
         self.appointments = SqlAppointmentRepository(self.session)
         self.referral_origins = SqlReferralOriginRepository(self.session)
         self.family_needs = SqlFamilyNeedsRepository(self.session)
+        self.ops = SqlOpsQueries(self.session)
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
         assert self.session is not None
         try:
             self.session.rollback()
+        except DBAPIError:
+            pass  # the connection is gone; the error that brought us here says why
         finally:
             self.session.close()
-        if isinstance(exc, OperationalError | DBAPIError):
+        if isinstance(exc, DBAPIError):
             translated = translate_database_error(exc, self.engine)
             if translated is not None:
                 raise translated from None
@@ -56,7 +67,7 @@ class SqlUnitOfWork(UnitOfWork):
         try:
             self.session.commit()
         except DBAPIError as error:
-            translated = translate_database_error(error, self.engine)
+            translated = translate_database_error(error, self.engine, during_commit=True)
             if translated is not None:
                 raise translated from None
             raise
@@ -66,17 +77,34 @@ class SqlUnitOfWork(UnitOfWork):
             self.session.rollback()
 
 
-_CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}
+def translate_database_error(
+    error: DBAPIError, engine: Engine, *, during_commit: bool = False
+) -> EssenceError | None:
+    """Map a driver error to ours by its class and SQLSTATE (see `db_errors.classify`).
 
-
-def translate_database_error(error: DBAPIError, engine: Engine) -> EssenceError | None:
-    """Map a driver error to ours: lock/serialisation problems are conflicts (retried),
-    a lost or refused connection is an infrastructure error naming the host, not the password.
+    Lock and serialisation problems are conflicts (retried on fresh data); a lost connection
+    is `DatabaseUnavailable`, retried only when it did not happen while committing (then the
+    change may be stored already); a violated constraint is named; a read-only or broken
+    disk is an infrastructure error naming the database, never the password.
     """
-    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if "database is locked" in text or sqlstate in _CONFLICT_SQLSTATES:
+    if isinstance(error, IntegrityError):
+        return integrity_error(error)
+    fault = classify(error)
+    where = describe_url(str(engine.url))
+    if fault is None:
+        return None
+    if fault.conflict:
         return ConcurrencyConflict("(busy)")
-    if error.connection_invalidated or ("connection" in text and "refused" in text):
-        return InfrastructureError(f"database: lost connection to {describe_url(str(engine.url))}")
-    return None
+    if fault is Fault.CONNECTION:
+        if during_commit:
+            return DatabaseUnavailable(
+                f"database: lost the connection to {where} while saving; the change may or "
+                "may not be stored, look before trying again",
+                during_commit=True,
+            )
+        return DatabaseUnavailable(f"database: lost the connection to {where}")
+    if fault is Fault.READ_ONLY or read_only_location(engine):
+        return InfrastructureError(
+            f"database: {where} is read-only (file, directory or disk); nothing was saved"
+        )
+    return InfrastructureError(f"database: {where}: {fault.value}; nothing was saved")

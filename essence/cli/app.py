@@ -30,6 +30,9 @@ LAZY_COMMANDS: dict[str, object] = {
     "bench": "essence.cli.bench:app",
     "report": "essence.cli.region:report_command",
     "twin": "essence.cli.twin:twin_command",
+    "db": "essence.cli.ops:db_app",
+    "backup": "essence.cli.ops:backup_command",
+    "restore": "essence.cli.ops:restore_command",
 }
 
 
@@ -56,7 +59,12 @@ def root(
     ] = None,
 ) -> None:
     """Coordinated ESSENCE assessments: cases, steps, schedules, lead times, capacity."""
+    from essence.logging_setup import configure_logging
+    from essence.services.tracing import set_request_id
+
     STATE.user = as_user
+    configure_logging("cli")
+    set_request_id()
 
 
 @app.command("init")

@@ -28,10 +28,17 @@ def web_command(
     """Serve the web app for coordinators, clinicians and planners (Ctrl+C stops it)."""
     import uvicorn
 
+    from essence import bootstrap
+    from essence.logging_setup import configure_logging
+    from essence.services.tracing import clear_request_id
+
+    bootstrap.context()  # refuses, in one line, a database that is unreachable, behind or ahead
+    configure_logging("server", force=True)
+    clear_request_id()
     if workers == 1:
         from essence.web.app import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
         return
     uvicorn.run(
         "essence.web.app:create_app",
@@ -39,6 +46,6 @@ def web_command(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        log_config=None,
         access_log=False,
     )

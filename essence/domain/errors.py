@@ -13,9 +13,12 @@ class EssenceError(Exception):
 
     Attributes:
         exit_code: Process exit code the CLI uses for this error (2 = bad input).
+        transient: True when running the same use case again may succeed (a conflict with
+            another writer, a dropped connection before anything was committed).
     """
 
     exit_code = 2
+    transient = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -100,6 +103,8 @@ class PermissionDenied(EssenceError):
 class ConcurrencyConflict(EssenceError):
     """Another user changed the same case at the same moment; nothing of ours was written."""
 
+    transient = True
+
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
         super().__init__(
@@ -121,3 +126,20 @@ class PlanCheckFailed(EssenceError):
     """
 
     exit_code = 1
+
+
+class DatabaseUnavailable(InfrastructureError):
+    """The database connection was refused or lost.
+
+    Attributes:
+        transient: False when the connection dropped while committing: the change may or may
+            not be stored, so running the use case again could do it twice.
+    """
+
+    def __init__(self, message: str, *, during_commit: bool = False) -> None:
+        super().__init__(message)
+        self.transient = not during_commit
+
+
+class SchemaMismatch(InfrastructureError):
+    """The database schema is behind or ahead of this version of essence."""

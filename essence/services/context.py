@@ -17,15 +17,19 @@ from essence.domain.access import Role, User
 from essence.domain.calendar import now_stockholm
 from essence.domain.errors import (
     ConcurrencyConflict,
+    DatabaseUnavailable,
     EssenceError,
     InvalidInput,
     NotFound,
     PermissionDenied,
 )
+from essence.services.backoff import DEFAULT_BACKOFF
 from essence.services.ports import AuditEvent, UnitOfWork
+from essence.services.tracing import current_request_id, logged_use_case
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
+CONNECTION_RETRIES = 2  # a database that stays away is reported, not waited for
 SYSTEM_USER = User("system", Role.ADMIN)
 #: The named login the Prefect flows (daily sweep, re-plan) act as; audited under this id.
 FLOWS_USER = "system-flows"
@@ -82,25 +86,37 @@ def run_use_case(
     case_id: str | None = None,
     retries: int = CONFLICT_RETRIES,
 ) -> T:
-    """Run `body(uow, user)` in one transaction and commit it.
+    """Run `body(uow, user)` in one transaction and commit it, logging one line about it.
 
-    A ConcurrencyConflict (someone changed the same case at the same moment) reruns the
-    whole body on fresh data, up to `retries` times; a PermissionDenied is written to the
-    audit log before it is raised; any other error leaves the database untouched.
+    A transient error (someone changed the same case at the same moment, the database was
+    busy or the connection dropped before the commit) reruns the whole body on fresh data
+    after a jittered backoff, up to `retries` times (a lost connection up to
+    CONNECTION_RETRIES times); a PermissionDenied is written to the
+    audit log before it is raised; any other error fails at once and leaves the database
+    untouched.
     """
-    for attempt in range(retries + 1):
-        try:
-            with ctx.uow_factory() as uow:
-                user = resolve_user(ctx, uow)
-                result = body(uow, user)
-                uow.commit()
-                return result
-        except ConcurrencyConflict:
-            if attempt == retries:
-                raise ConcurrencyConflict(case_id or "?") from None
-        except PermissionDenied as denied:
-            _record_refusal(ctx, action, case_id, denied)
-            raise
+    with logged_use_case(action, case_id) as run:
+        for attempt in range(retries + 1):
+            run.attempts = attempt + 1
+            try:
+                with ctx.uow_factory() as uow:
+                    user = resolve_user(ctx, uow)
+                    result = body(uow, user)
+                    uow.commit()
+                    return result
+            except EssenceError as error:
+                if isinstance(error, PermissionDenied):
+                    _record_refusal(ctx, action, case_id, error)
+                    raise
+                if not error.transient:
+                    raise
+                run.fault = type(error).__name__
+                lost = isinstance(error, DatabaseUnavailable)
+                if attempt == retries or (lost and attempt >= CONNECTION_RETRIES):
+                    if isinstance(error, ConcurrencyConflict):
+                        raise ConcurrencyConflict(case_id or "?") from None
+                    raise
+                DEFAULT_BACKOFF.wait(attempt)
     raise AssertionError("unreachable")
 
 
@@ -122,7 +138,16 @@ def audit_event(
     detail: str = "",
 ) -> AuditEvent:
     """One audit line for `user` doing `action` on `case_id` now."""
-    return AuditEvent(ctx.clock(), user.id, user.role.value, action, case_id, outcome, detail)
+    return AuditEvent(
+        ctx.clock(),
+        user.id,
+        user.role.value,
+        action,
+        case_id,
+        outcome,
+        detail,
+        current_request_id(),
+    )
 
 
 def audit_cases(

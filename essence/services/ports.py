@@ -19,6 +19,7 @@ from essence.domain.case import Case
 from essence.domain.family import FamilyNeeds
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.team import Absence, Clinician
+from essence.services.ops_ports import OpsQueries
 
 if TYPE_CHECKING:  # the scheduler (and OR-Tools) load only when planning
     from essence.scheduling.clinic_problem import Appointment
@@ -35,6 +36,7 @@ class AuditEvent:
     case_id: str | None
     outcome: str
     detail: str = ""
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,7 @@ class UnitOfWork(ABC):
     appointments: AppointmentRepository
     referral_origins: ReferralOriginRepository
     family_needs: FamilyNeedsRepository
+    ops: OpsQueries
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -16,9 +16,16 @@ from essence.domain.calendar import local_date
 from essence.domain.case import Case
 from essence.domain.metrics import case_metrics
 from essence.domain.states import StepState
-from essence.services.context import ServiceContext, audit_cases, run_use_case
+from essence.services.context import ServiceContext, audit_cases, audit_event, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.reporting import CaseLine, case_line
+
+SWEEP_RUN = "sweep.run"
+
+
+def sweep_detail(overdue: list[OverdueStep]) -> str:
+    """The figures a sweep leaves in its audit row (read back by the metrics)."""
+    return f"overdue={len(overdue)}"
 
 
 class OverdueStep(BaseModel):
@@ -102,6 +109,7 @@ def daily_sweep(ctx: ServiceContext) -> SweepView:
             if s.needs_review
         ]
         audit_cases(ctx, uow, user, "sweep", [c.id for c in cases])
+        uow.audit.record([audit_event(ctx, user, SWEEP_RUN, None, "ok", sweep_detail(overdue))])
         return SweepView(
             as_of=today,
             waiting_steps_completed=completed,

@@ -26,6 +26,7 @@ from essence.web import (
     case_form,
     case_pages,
     i18n,
+    ops,
     pages,
     planner,
     region,
@@ -88,6 +89,7 @@ def create_app(
     for module in (pages, case_form, case_pages, worklist, planner, replan, region, twin):
         app.include_router(module.router)
     _install_error_handlers(app)
+    ops.install(app)
     return app
 
 

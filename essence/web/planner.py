@@ -7,6 +7,7 @@ at once, and runs live in the database so any worker process can show their prog
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -82,6 +83,7 @@ def _work(store: SqlRunStore, run_id: str, scenario: Any) -> None:
     except EssenceError as error:
         store.fail(run_id, str(error))
     except Exception:
+        logging.getLogger(__name__).exception("planner run %s failed", run_id)
         store.fail(run_id, "the simulation failed; nothing was saved")
 
 

@@ -7,6 +7,7 @@ what moved and what is not scheduled yet.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Annotated
@@ -90,6 +91,7 @@ def _work(store: SqlRunStore, run_id: str, ctx: ServiceContext, seconds: int, mo
     except EssenceError as error:
         store.fail(run_id, terms.error_message(error))
     except Exception:
+        logging.getLogger(__name__).exception("re-plan run %s failed", run_id)
         store.fail(run_id, "the re-plan failed; nothing was booked")
     finally:
         finished.set()

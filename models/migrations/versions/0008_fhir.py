@@ -1,7 +1,7 @@
 """fhir: the origin of referrals imported from the region (ServiceRequest, guardians)
 
 Revision ID: 0008_fhir
-Revises: 0006_web_sessions
+Revises: 0007_ops
 Create Date: 2026-12-01 05:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import models.types
 
 
 revision = '0008_fhir'
-down_revision = '0006_web_sessions'
+down_revision = '0007_ops'
 branch_labels = None
 depends_on = None
 
