@@ -59,7 +59,7 @@ def _form(values: dict[str, str], errors: dict[str, str], general: str = "") -> 
 def new_case_form(request: Request, session: SignedIn) -> HTMLResponse:
     """The form to open a case from a referral."""
     today = web_state(request).today().isoformat()
-    values = {"referral_date": today, "guardians": "2", "consenting": "2"}
+    values = {"referral_date": today, "guardians": "2", "consenting": "0"}
     return render(request, "case_new.html", session, **_form(values, {}))
 
 
@@ -117,7 +117,7 @@ def open_case(
     referring_unit: Annotated[str, Form()] = "",
     referral_date: Annotated[str, Form()] = "",
     guardians: Annotated[str, Form()] = "2",
-    consenting: Annotated[str, Form()] = "2",
+    consenting: Annotated[str, Form()] = "0",
     team_travels: Annotated[str, Form()] = "",
 ) -> Response:
     """Open the case, or show every problem under its field with the typed values kept."""

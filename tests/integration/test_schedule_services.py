@@ -108,8 +108,13 @@ def test_completing_a_booked_step_keeps_it_in_the_history(app_context: ServiceCo
     scheduling.plan_schedule(app_context, budget_s=2, workers=1)
     steps.complete_step(app_context, case_id, "intake")
     scheduling.plan_schedule(app_context, budget_s=2, workers=1)
-    keys = [a.step_key for a in scheduling.show_schedule(app_context, case_id=case_id)]
-    assert "intake" in keys
+    booked = [a.step_key for a in scheduling.show_schedule(app_context, case_id=case_id)]
+    history = {
+        a.step_key: a.status
+        for a in scheduling.show_schedule(app_context, case_id=case_id, history=True)
+    }
+    assert "intake" not in booked
+    assert history["intake"] == "attended"
 
 
 @pytest.mark.parametrize(("horizon", "budget"), [(0, 5.0), (10, 0.0)])

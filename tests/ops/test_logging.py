@@ -66,7 +66,7 @@ def test_a_full_session_logs_ids_and_outcomes_but_no_personal_data(
     opened = cli(
         "case", "open", "--personnummer", CHILD["personnummer"], "--name", CHILD["name"],
         "--municipality", "Lycksele", "--referring-unit", "BHV Lycksele",
-        "--referral-date", "2026-11-02", "--json",
+        "--referral-date", "2026-11-02", "--consent", "2", "--json",
     )  # fmt: skip
     case_id = json.loads(opened.stdout)["id"]
     cli("case", "show", case_id)
@@ -98,6 +98,7 @@ def test_a_full_session_logs_ids_and_outcomes_but_no_personal_data(
             "municipality": "Umeå",
             "referring_unit": "BHV Ålidhem",
             "referral_date": "2026-02-20",
+            "consenting": 2,
         },
     )
     assert created.status_code == 201, created.text

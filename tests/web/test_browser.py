@@ -69,6 +69,7 @@ def test_a_case_from_referral_to_the_next_ready_step_in_the_browser(
 
     number = personnummer()
     coordinator.fill("#f-personnummer", number.digits)
+    coordinator.fill("#f-consenting", "2")  # no consent is recorded unless it is entered
     coordinator.click("button:has-text('Öppna ärendet')")
     expect(coordinator.locator("[data-testid=case-state]")).to_have_text("samtycke klart")
     case_id = coordinator.locator("[data-testid=case-id]").inner_text()
