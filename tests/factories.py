@@ -62,3 +62,13 @@ def new_case(
         consent=Consent.given_by(2, consenting, referral_date),
         now=at_local(referral_date, 9),
     )
+
+
+def migrate(database_url: str, target: str) -> None:
+    """Move the database at `database_url` to `target`: ``head`` upgrades, any other
+    revision (an id, or ``rev-1``) downgrades; through the adapter's own migration calls."""
+    from essence import bootstrap
+    from essence.adapters.migrations import downgrade, upgrade
+
+    engine = bootstrap.engine_for(database_url)
+    (upgrade if target == "head" else downgrade)(engine, target)

@@ -19,7 +19,7 @@ from essence.domain.errors import InvalidInput, PermissionDenied
 from essence.domain.personnummer import luhn_check_digit
 from essence.services import cases, reporting, scheduling, steps
 from essence.services.context import ServiceContext
-from tests.factories import FixedClock
+from tests.factories import FixedClock, migrate
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "fhir" / "referral-sorsele.json"
 TABLES = ("essence_case", "case_step", "step_assignment", "referral_origin")
@@ -303,21 +303,13 @@ def test_a_case_opened_by_hand_exports_too(october: ServiceContext) -> None:
 
 
 def test_migration_0008_goes_down_and_up_again(database_url: str) -> None:
-    from alembic import command
     from sqlalchemy import inspect
 
     from essence import bootstrap
-    from essence.adapters.migrations import alembic_config
 
     bootstrap.initialise(database_url=database_url)
     engine = bootstrap.engine_for(database_url)
     assert inspect(engine).has_table("referral_origin")
     for step, present in (("downgrade", False), ("upgrade", True)):
-        config = alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if step == "downgrade":
-                command.downgrade(config, "0008_fhir-1")
-            else:
-                command.upgrade(config, "head")
+        migrate(database_url, "0008_fhir-1" if step == "downgrade" else "head")
         assert inspect(engine).has_table("referral_origin") is present

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import inspect, text
 
 from essence import bootstrap
-from essence.adapters.migrations import alembic_config
+from tests.factories import migrate
 
 INDEX = "ix_step_assignment_clinician_case"
 
@@ -21,13 +20,7 @@ def test_worklist_index_goes_down_and_up_again(database_url: str) -> None:
 
     assert indexes()[INDEX] == ["clinician_id", "case_id", "step_key"]
     for target, expected in (("0003", False), ("head", True)):
-        config = alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if target == "head":
-                command.upgrade(config, target)
-            else:
-                command.downgrade(config, target)
+        migrate(database_url, target)
         assert (INDEX in indexes()) is expected
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM clinician")).scalar_one() >= 1

@@ -5,25 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from alembic import command
 from sqlalchemy import inspect, text
 
 from essence import bootstrap
-from essence.adapters.migrations import alembic_config
 from essence.adapters.pathway_files import default_template
 from essence.services import cases, scheduling, steps
-from tests.factories import FixedClock, referral
-
-
-def _migrate(database_url: str, target: str) -> None:
-    engine = bootstrap.engine_for(database_url)
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if target == "head":
-            command.upgrade(config, target)
-        else:
-            command.downgrade(config, target)
+from tests.factories import FixedClock, migrate, referral
 
 
 def _rows(database_url: str, sql: str) -> list:
@@ -49,7 +36,7 @@ def test_0004_carries_consent_bookings_and_duplicates_over_and_back(database_url
     )[0][0]
     assert booked_before > 1
 
-    _migrate(database_url, "0003")
+    migrate(database_url, "0003")
     engine = bootstrap.engine_for(database_url)
     assert "consenting" in {c["name"] for c in inspect(engine).get_columns("essence_case")}
     assert "guardian_consent" not in inspect(engine).get_table_names()
@@ -79,7 +66,7 @@ def test_0004_carries_consent_bookings_and_duplicates_over_and_back(database_url
         id=first,
     )
 
-    _migrate(database_url, "head")
+    migrate(database_url, "head")
     assert _rows(
         database_url,
         f"SELECT guardian, status FROM guardian_consent WHERE case_id = '{first}' ORDER BY 1",

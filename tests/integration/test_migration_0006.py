@@ -6,25 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from essence import bootstrap
-from essence.adapters.migrations import alembic_config
+from tests.factories import migrate
 
 WEB_TABLES = {"web_session", "web_preference", "web_run"}
-
-
-def _migrate(database_url: str, target: str) -> None:
-    engine = bootstrap.engine_for(database_url)
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if target == "head":
-            command.upgrade(config, target)
-        else:
-            command.downgrade(config, target)
 
 
 def test_0006_adds_the_web_tables_and_takes_them_away(database_url: str) -> None:
@@ -37,9 +25,9 @@ def test_0006_adds_the_web_tables_and_takes_them_away(database_url: str) -> None
     store.set_language("coord-1", "en")
     assert store.language("coord-1") == "en"
 
-    _migrate(database_url, "0004_lifecycle")
+    migrate(database_url, "0004_lifecycle")
     assert not WEB_TABLES & set(inspect(engine).get_table_names())
-    _migrate(database_url, "head")
+    migrate(database_url, "head")
     assert set(inspect(engine).get_table_names()) >= WEB_TABLES
     assert store.get(session.token) is None, "sessions went with the downgrade"
 

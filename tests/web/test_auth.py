@@ -7,15 +7,14 @@ logins exist.
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
 from essence import bootstrap
-from essence.adapters.migrations import alembic_config
 from essence.domain.access import Role
 from essence.domain.errors import InvalidInput, PermissionDenied
 from essence.services import auth
 from essence.services.context import ServiceContext
+from tests.factories import migrate
 
 
 def test_demo_passwords_are_issued_once_and_only_hashes_are_stored(
@@ -74,13 +73,7 @@ def test_migration_0003_goes_down_and_up_again(database_url: str) -> None:
 
     assert "password_hash" in columns()
     for target, expected in (("0002", False), ("head", True)):
-        config = alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if target == "head":
-                command.upgrade(config, target)
-            else:
-                command.downgrade(config, target)
+        migrate(database_url, target)
         assert ("password_hash" in columns()) is expected
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM app_user")).scalar_one() >= 1
