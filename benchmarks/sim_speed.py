@@ -99,6 +99,23 @@ def engine_run(scenario_data: dict, metric: Callable) -> dict:
             "events": result.events, "wall_s": wall, "cpu_s": cpu}  # fmt: skip
 
 
+def _arrive_and_run(env, gaps: list[float], end: float, customer: Callable) -> tuple[float, float]:
+    """Start `customer(i)` after each inter-arrival gap until `end`, run SimPy to the last
+    departure; returns (wall seconds, CPU seconds) of the run."""
+
+    def source():
+        for i, gap in enumerate(gaps):
+            yield env.timeout(gap)
+            if env.now >= end:
+                return
+            env.process(customer(i))
+
+    env.process(source())
+    wall, cpu = time.perf_counter(), time.process_time()
+    env.run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def simpy_mmc(days: float, warmup: float, seed: int) -> dict:
     """M/M/3 in SimPy (Resource + one process per customer): mean wait of those arriving in
     [warmup, days + warmup), run until they are all served."""
@@ -122,17 +139,7 @@ def simpy_mmc(days: float, warmup: float, seed: int) -> dict:
             yield env.timeout(services[i])
         counted[0] += 1
 
-    def source():
-        for i, gap in enumerate(gaps):
-            yield env.timeout(gap)
-            if env.now >= end:
-                return
-            env.process(customer(i))
-
-    env.process(source())
-    wall, cpu = time.perf_counter(), time.process_time()
-    env.run()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = _arrive_and_run(env, gaps, end, customer)
     return {"value": float(np.mean(waits)), "customers": len(waits),
             "events": 2 * counted[0], "wall_s": wall, "cpu_s": cpu}  # fmt: skip
 
@@ -165,17 +172,7 @@ def simpy_fork_join(days: float, warmup: float, seed: int) -> dict:
             responses.append(env.now - arrived)
         counted[0] += 1
 
-    def source():
-        for i, gap in enumerate(gaps):
-            yield env.timeout(gap)
-            if env.now >= end:
-                return
-            env.process(customer(i))
-
-    env.process(source())
-    wall, cpu = time.perf_counter(), time.process_time()
-    env.run()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = _arrive_and_run(env, gaps, end, customer)
     return {"value": float(np.mean(responses)), "customers": len(responses),
             "events": 3 * counted[0], "wall_s": wall, "cpu_s": cpu}  # fmt: skip
 
