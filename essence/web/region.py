@@ -20,6 +20,7 @@ from essence.domain.errors import EssenceError, InvalidInput
 from essence.domain.followup import Period, term_of, term_period
 from essence.services.context import ServiceContext
 from essence.services.followup import FollowUpView, follow_up_report
+from essence.web import i18n
 from essence.web.deps import api_context, web_state
 from essence.web.pages import SignedIn, render
 from essence.web.problems import ERROR_RESPONSES, status_of
@@ -91,18 +92,18 @@ def get_care_plan(case_id: CaseId, request: Request, ctx: Context) -> Response:
 
 # --- the term follow-up page ------------------------------------------------------------------
 
-GROUP_LABELS = {
-    "all": "Alla",
-    "boy": "Pojkar",
-    "girl": "Flickor",
+GROUP_LABELS = {  # translated when shown
+    "all": i18n.N_("All"),
+    "boy": i18n.N_("Boys"),
+    "girl": i18n.N_("Girls"),
     "umea": "Umeå",
-    "coast": "Kusten",
-    "inland": "Inlandet",
+    "coast": i18n.N_("Coast"),
+    "inland": i18n.N_("Inland"),
 }
 DIMENSION_LABELS = {
-    "gender": "Efter kön",
-    "age_band": "Efter ålder vid remiss (år)",
-    "municipality_group": "Efter kommungrupp",
+    "gender": i18n.N_("By gender"),
+    "age_band": i18n.N_("By age at referral (years)"),
+    "municipality_group": i18n.N_("By municipality group"),
 }
 
 

@@ -15,7 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from essence.domain.errors import EssenceError, InvalidInput
 from essence.services import auth
+from essence.web import i18n
 from essence.web.deps import web_state
+from essence.web.i18n import N_
 from essence.web.pages import SignedIn, render
 from essence.web.planner import PLANNER_ROLES, SETUPS
 
@@ -44,7 +46,7 @@ class TwinRun:
     owner: str
     day: int = 0
     days: int = 1
-    phase: str = "startar"
+    phase: str = N_("starting")
     report: Any = None
     error: str = ""
 
@@ -65,7 +67,9 @@ class TwinRuns:
         """Start a twin in a thread; 429 while another twin is running."""
         with self.lock:
             if any(not r.finished for r in self.runs.values()):
-                raise HTTPException(429, "en tvillingkörning pågår redan; försök igen om en stund")
+                raise HTTPException(
+                    429, i18n.gettext("A twin run is already busy; try again in a minute.")
+                )
             run = TwinRun(secrets.token_hex(8), owner)
             self.runs[run.id] = run
             for old in list(self.runs)[:-KEEP]:
@@ -77,7 +81,7 @@ class TwinRuns:
         """A run of `owner`; 404 for anyone else's."""
         run = self.runs.get(run_id)
         if run is None or run.owner != owner:
-            raise HTTPException(404, f"körning {run_id}: hittades inte")
+            raise HTTPException(404, i18n.gettext("Run %(id)s: not found.") % {"id": run_id})
         return run
 
     def latest(self, owner: str) -> TwinRun | None:
@@ -97,7 +101,9 @@ def _work(run: TwinRun, scenario: Any, replan_every_days: int) -> None:
         run.day, run.days = day, days
 
     def on_phase(name: str) -> None:
-        run.phase = {"twin": "tvillingen kör", "simulator": "simulatorn kör"}.get(name, name)
+        run.phase = {"twin": N_("the twin runs"), "simulator": N_("the simulator runs")}.get(
+            name, name
+        )
 
     clock = SimulatedClock(at_local(scenario.start_date, 7))
     try:
@@ -114,7 +120,7 @@ def _work(run: TwinRun, scenario: Any, replan_every_days: int) -> None:
     except EssenceError as error:
         run.error = str(error)
     except Exception:
-        run.error = "tvillingkörningen misslyckades; inget sparades"
+        run.error = N_("the twin run failed; nothing was saved")
 
 
 def _runs(request: Request) -> TwinRuns:
@@ -129,9 +135,14 @@ def _number(name: str, text: str) -> float:
     try:
         value = float(text.replace(",", ".")) if name == "years" else int(text)
     except ValueError:
-        raise InvalidInput(name, text, "ange ett tal") from None
+        raise InvalidInput(name, text, i18n.gettext("give a number")) from None
     if not low <= value <= high:
-        raise InvalidInput(name, value, f"måste vara {low:g}–{high:g} på den här sidan")
+        raise InvalidInput(
+            name,
+            value,
+            i18n.gettext("must be %(low)s–%(high)s on this page")
+            % {"low": f"{low:g}", "high": f"{high:g}"},
+        )
     return value
 
 
@@ -170,7 +181,11 @@ def start_twin(
     }
     try:
         if setup not in SETUPS:
-            raise InvalidInput("setup", setup, "välj en av " + ", ".join(SETUPS))
+            raise InvalidInput(
+                "setup",
+                setup,
+                i18n.gettext("choose one of %(setups)s") % {"setups": ", ".join(SETUPS)},
+            )
         numbers = {name: _number(name, values[name]) for name in LIMITS}
         scenario = load_scenario(
             team=setup,
