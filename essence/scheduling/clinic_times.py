@@ -22,6 +22,7 @@ from essence.scheduling.clinic_greedy import (
     family_fits,
 )
 from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.solver import limit_time
 
 #: Wall-clock limit of re-packing one day, seconds.
 REPACK_DAY_S = 0.3
@@ -163,16 +164,20 @@ def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: flo
     """Clock times of every assigned task, repairing steps that find no time.
 
     Booked steps that stay on their booked day keep their booked start when it still
-    keeps every rule (a frozen booking always keeps it); the rest are packed day by day
-    in pathway order. Days with left-out steps are re-packed by CP-SAT while
-    `repack_budget_s` seconds last; what is still left out moves to another day or is
-    dropped with its successors.
+    keeps every rule (a frozen booking always keeps it), and they are placed first: a
+    trip the day-level plan gives a clinician for new work is only made when its drives
+    fit around those booked times, else the new work goes to another day (a new referral
+    never pushes a family's booked time). The rest are packed day by day in pathway
+    order. Days with left-out steps are re-packed by CP-SAT while `repack_budget_s`
+    seconds last; what is still left out moves to another day or is dropped with its
+    successors.
     """
     deadline = time.perf_counter() + repack_budget_s
     assignment = dict(assignment)
-    clock = _new_clock(instance, assignment)
+    booked = booked_with_time(instance, assignment)
+    clock = _new_clock(instance, {i: assignment[i] for i in booked})
     starts: dict[int, int] = {}
-    for index in booked_with_time(instance, assignment):
+    for index in booked:
         task = instance.tasks[index]
         day, clinician_ids = assignment[index]
         start = task.booking.start_minute  # type: ignore[union-attr]
@@ -181,12 +186,18 @@ def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: flo
         if task.frozen or clock.fits(task, day, clinician_ids, start):  # type: ignore[arg-type]
             starts[index] = start  # type: ignore[assignment]
             clock.reserve(task, day, clinician_ids, start)  # type: ignore[arg-type]
-    left_out = _pack(instance, clock, assignment, starts)
+    no_trip = {
+        index
+        for index in sorted(assignment)
+        if index not in starts
+        and not _trips_ready(instance, clock, instance.tasks[index], *assignment[index])
+    }
+    left_out = _pack(instance, clock, assignment, starts, skip=no_trip)
     for day in sorted({assignment[i][0] for i in left_out}):
         left = REPACK_DAY_S if instance.settings.deterministic else deadline - time.perf_counter()
         if left <= 0.01:
             break
-        indexes = [i for i in assignment if assignment[i][0] == day]
+        indexes = [i for i in assignment if assignment[i][0] == day and i not in no_trip]
         better = repack_day(instance, assignment, indexes, starts, min(REPACK_DAY_S, left))
         if better is not None:
             for index in indexes:
@@ -208,7 +219,9 @@ def _new_clock(instance: Instance, assignment: Assignment) -> Clock:
 
 
 def _rebuild(instance: Instance, assignment: Assignment, starts: dict[int, int]) -> Clock:
-    clock = _new_clock(instance, assignment)
+    """A clock holding the tasks that have a start, with only their trips (a task still
+    without a time gets its trip again only when the drives fit around that work)."""
+    clock = _new_clock(instance, {i: assignment[i] for i in starts if i in assignment})
     for index, start in starts.items():
         day, clinician_ids = assignment[index]
         for clinician_id in clinician_ids:
@@ -218,11 +231,16 @@ def _rebuild(instance: Instance, assignment: Assignment, starts: dict[int, int])
 
 
 def _pack(
-    instance: Instance, clock: Clock, assignment: Assignment, starts: dict[int, int]
+    instance: Instance,
+    clock: Clock,
+    assignment: Assignment,
+    starts: dict[int, int],
+    skip: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> list[int]:
-    """Greedy packing of the tasks without a start; returns those that found no time."""
+    """Greedy packing of the tasks without a start (but `skip`); returns those that found
+    no time."""
     left_out = []
-    for index in packing_order(instance, assignment, set(starts)):
+    for index in packing_order(instance, assignment, set(starts) | skip):
         task = instance.tasks[index]
         day, clinician_ids = assignment[index]
         low, high = same_day_bounds(instance, assignment, starts, task, day)
@@ -333,7 +351,7 @@ def repack_day(
     grid = instance.settings.grid_minutes
     on_grid = cp_model.Domain.from_values(range(0, DAY_END, grid))
     kept = set(booked_with_time(instance, {i: assignment[i] for i in indexes})) & set(starts)
-    clock = _rebuild(instance, {i: assignment[i] for i in indexes}, {})
+    clock = _new_clock(instance, {i: assignment[i] for i in indexes})
     day = assignment[indexes[0]][0]
     fixed: dict[str, Blocks] = defaultdict(list)
     start_vars: dict[int, cp_model.IntVar] = {}
@@ -382,10 +400,7 @@ def repack_day(
     placed = sum(_keep_weight(instance, i) * weight * present[i] for i in present)
     model.maximize(placed - sum(start_vars.values()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = budget_s
-    if instance.settings.deterministic:
-        solver.parameters.max_deterministic_time = budget_s
-        solver.parameters.max_time_in_seconds = 20 * budget_s
+    limit_time(solver, budget_s, deterministic=instance.settings.deterministic)
     solver.parameters.num_workers = 1
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

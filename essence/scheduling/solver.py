@@ -22,6 +22,21 @@ _STATUS_NAMES = {
 }
 
 
+#: Wall seconds allowed per deterministic second in deterministic mode: only a guard
+#: against a hung solve, so generous that no loaded machine reaches it (a search cut short
+#: by the wall clock would give a different plan on a busy machine).
+DETERMINISTIC_WALL_GUARD = 1000.0
+
+
+def limit_time(solver: cp_model.CpSolver, budget_s: float, *, deterministic: bool) -> None:
+    """Set a solve's time limit: `budget_s` wall seconds, or with `deterministic` that many
+    of CP-SAT's deterministic time units (the same search on any machine)."""
+    solver.parameters.max_time_in_seconds = float(budget_s)
+    if deterministic:
+        solver.parameters.max_deterministic_time = float(budget_s)
+        solver.parameters.max_time_in_seconds = DETERMINISTIC_WALL_GUARD * float(budget_s)
+
+
 @dataclass(frozen=True)
 class SolverSettings:
     """Every CP-SAT parameter essence sets, in one place.
@@ -34,8 +49,8 @@ class SolverSettings:
         subsolvers: Names of the CP-SAT full-problem subsolvers to run (e.g. "no_lp");
             empty keeps CP-SAT's default portfolio. LNS workers are unaffected.
         deterministic: Count the budget in CP-SAT's deterministic time units instead of
-            wall seconds, so the same input gives the same plan on any machine (the wall
-            clock still stops a solve after 20 times the budget).
+            wall seconds, so the same input gives the same plan on any machine, however
+            loaded (the wall clock only guards against a hung solve, see `limit_time`).
     """
 
     time_budget_s: float = 1.0
@@ -53,10 +68,7 @@ class SolverSettings:
 
     def apply(self, solver: cp_model.CpSolver) -> None:
         """Copy these settings onto a CP-SAT solver's parameters."""
-        solver.parameters.max_time_in_seconds = float(self.time_budget_s)
-        if self.deterministic:
-            solver.parameters.max_deterministic_time = float(self.time_budget_s)
-            solver.parameters.max_time_in_seconds = 20.0 * float(self.time_budget_s)
+        limit_time(solver, self.time_budget_s, deterministic=self.deterministic)
         solver.parameters.num_workers = int(self.workers)
         solver.parameters.random_seed = int(self.random_seed)
         solver.parameters.log_search_progress = bool(self.log)

@@ -3,14 +3,26 @@ one open case per child, appointment status, skippable steps (SQLite and Postgre
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import inspect, text
 
 from essence import bootstrap
 from essence.adapters.pathway_files import default_template
 from essence.services import cases, scheduling, steps
+from models.types import AwareDateTime
 from tests.factories import FixedClock, migrate, referral
+
+CASE_OPENED = sa.table(
+    "essence_case", sa.column("id", sa.String), sa.column("opened_at", AwareDateTime(timezone=True))
+)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A raw ``opened_at`` as read by plain SQL (SQLite gives text, without zone) made aware."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _rows(database_url: str, sql: str) -> list:
