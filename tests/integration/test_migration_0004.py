@@ -3,7 +3,7 @@ one open case per child, appointment status, skippable steps (SQLite and Postgre
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import inspect, text
