@@ -3,7 +3,7 @@ one open case per child, appointment status, skippable steps (SQLite and Postgre
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import inspect, text
@@ -70,6 +70,15 @@ def test_0004_carries_consent_bookings_and_duplicates_over_and_back(database_url
         "NULL, '', 1 FROM essence_case WHERE id = :id",
         id=first,
     )
+    # The duplicate was opened an hour after the first (ids are random, so only the opening
+    # time decides which case the migration keeps).
+    opened_first = _rows(database_url, f"SELECT opened_at FROM essence_case WHERE id = '{first}'")
+    with bootstrap.engine_for(database_url).begin() as connection:
+        connection.execute(
+            CASE_OPENED.update()
+            .where(CASE_OPENED.c.id == "c-duplicate")
+            .values(opened_at=_aware(opened_first[0][0]) + timedelta(hours=1))
+        )
     _execute(
         database_url,
         "INSERT INTO case_step (case_id, key, state, planned_place, completed_by, outcome, "
