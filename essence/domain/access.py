@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from essence.domain.case import Case
 from essence.domain.errors import InvalidInput, PermissionDenied
+from essence.domain.messages import N_
 
 
 class Role(StrEnum):
@@ -38,15 +39,16 @@ class User:
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise InvalidInput("user", self.id, "use letters, digits, '.', '-' and '_'")
+            raise InvalidInput("user", self.id, N_("use letters, digits, '.', '-' and '_'"))
 
 
 def require_role(user: User, action: str, *roles: Role) -> None:
     """Raise PermissionDenied unless the user has one of `roles` (admin always passes)."""
     if user.role is Role.ADMIN or user.role in roles:
         return
-    allowed = ", ".join(r.value for r in roles)
-    raise PermissionDenied(user.id, action, f"role {user.role.value} (needs {allowed})")
+    allowed = tuple(r.value for r in roles)
+    reason = N_("role %(role)s (needs %(roles)s)", role=user.role.value, roles=allowed)
+    raise PermissionDenied(user.id, action, reason)
 
 
 def takes_part(user: User, case: Case) -> bool:
@@ -61,9 +63,9 @@ def require_case_access(user: User, case: Case, action: str) -> None:
     if user.role is Role.CLINICIAN and takes_part(user, case):
         return
     reason = (
-        "planners see aggregates only"
+        N_("planners see aggregates only")
         if user.role is Role.PLANNER
-        else f"does not take part in case {case.id}"
+        else N_("does not take part in case %(case)s", case=case.id)
     )
     raise PermissionDenied(user.id, action, reason)
 
@@ -79,6 +81,7 @@ def require_step_access(user: User, case: Case, step_key: str, action: str) -> N
     step = case.step(step_key)
     if user.role is Role.CLINICIAN and user.clinician_id in step.assignees.values():
         return
-    raise PermissionDenied(
-        user.id, action, f"step {step_key} of case {case.id} is not assigned to them"
+    reason = N_(
+        "step %(step)s of case %(case)s is not assigned to them", step=step_key, case=case.id
     )
+    raise PermissionDenied(user.id, action, reason)

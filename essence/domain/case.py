@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from essence.domain.calendar import at_local, local_date
 from essence.domain.errors import ConsentMissing, IllegalTransition, InvalidInput
+from essence.domain.messages import N_, Text
 from essence.domain.pathway import PathwayTemplate, StepDefinition
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
@@ -62,7 +63,7 @@ class GuardianConsent:
 
     def __post_init__(self) -> None:
         if self.guardian not in (1, 2):
-            raise InvalidInput("guardian", self.guardian, "must be 1 or 2")
+            raise InvalidInput("guardian", self.guardian, N_("must be 1 or 2"))
 
     @property
     def given(self) -> bool:
@@ -85,10 +86,10 @@ class Consent:
 
     def __post_init__(self) -> None:
         if self.guardians not in (1, 2):
-            raise InvalidInput("guardians", self.guardians, "must be 1 or 2")
+            raise InvalidInput("guardians", self.guardians, N_("must be 1 or 2"))
         for number, record in self.records.items():
             if number != record.guardian:
-                raise InvalidInput("guardian", number, "record filed under another guardian")
+                raise InvalidInput("guardian", number, N_("record filed under another guardian"))
 
     @classmethod
     def given_by(cls, guardians: int, consenting: int, on: date, recorded_by: str = "") -> Consent:
@@ -98,7 +99,7 @@ class Consent:
             InvalidInput: `consenting` outside 0..`guardians`.
         """
         if not 0 <= consenting <= guardians:
-            raise InvalidInput("consent", consenting, f"must be 0..{guardians}")
+            raise InvalidInput("consent", consenting, N_("must be 0..%(most)s", most=guardians))
         records = {
             g: GuardianConsent(g, ConsentStatus.GIVEN, on, recorded_by)
             for g in range(1, consenting + 1)
@@ -244,9 +245,9 @@ class Case:
         """
         today = local_date(now)
         if referral_date > today:
-            raise InvalidInput("referral date", referral_date.isoformat(), "lies in the future")
+            raise InvalidInput("referral date", referral_date.isoformat(), N_("lies in the future"))
         if referral_date < personnummer.birth_date:
-            raise InvalidInput("referral date", referral_date.isoformat(), "is before birth")
+            raise InvalidInput("referral date", referral_date.isoformat(), N_("is before birth"))
         born = personnummer.birth_date
         age = (
             referral_date.year
@@ -256,13 +257,13 @@ class Case:
         if age > MAX_AGE_AT_REFERRAL:
             raise InvalidInput(
                 "personnummer",
-                f"age {age} at referral",
-                f"the child must be 0–{MAX_AGE_AT_REFERRAL} years old",
+                N_("age %(age)s at referral", age=age),
+                N_("the child must be 0–%(most)s years old", most=MAX_AGE_AT_REFERRAL),
             )
         if not child_name.strip():
-            raise InvalidInput("name", "", "must not be empty")
+            raise InvalidInput("name", "", N_("must not be empty"))
         if not referring_unit.strip():
-            raise InvalidInput("referring unit", "", "must not be empty")
+            raise InvalidInput("referring unit", "", N_("must not be empty"))
         case = cls(
             id=case_id,
             personnummer=personnummer,
@@ -302,7 +303,9 @@ class Case:
         try:
             return self.steps[key]
         except KeyError:
-            raise InvalidInput("step", key, f"not a step of pathway {self.template.name}") from None
+            raise InvalidInput(
+                "step", key, N_("not a step of pathway %(pathway)s", pathway=self.template.name)
+            ) from None
 
     def definition(self, key: str) -> StepDefinition:
         """The template's definition of step `key`."""
@@ -400,7 +403,7 @@ class Case:
             raise InvalidInput(
                 "guardian",
                 guardian,
-                "sole custody: only guardian 1" if custody == 1 else "must be 1 or 2",
+                N_("sole custody: only guardian 1") if custody == 1 else N_("must be 1 or 2"),
             )
         status = ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN
         records = dict(self.consent.records)
@@ -417,9 +420,9 @@ class Case:
             raise IllegalTransition(f"case {self.id}", self.state.value, "consent")
         custody = guardians if guardians is not None else self.consent.guardians
         if custody not in (1, 2):
-            raise InvalidInput("guardians", custody, "must be 1 or 2")
+            raise InvalidInput("guardians", custody, N_("must be 1 or 2"))
         if not 0 <= consenting <= custody:
-            raise InvalidInput("consent", consenting, f"must be 0..{custody}")
+            raise InvalidInput("consent", consenting, N_("must be 0..%(most)s", most=custody))
         records = dict(self.consent.records)
         for number in range(1, custody + 1):
             if number <= consenting:
@@ -467,7 +470,9 @@ class Case:
         """Assign the part of step `key` done by `profession` to a clinician."""
         step = self.step(key)
         if profession not in self.definition(key).professions:
-            raise InvalidInput("profession", profession.value, f"step {key} does not need it")
+            raise InvalidInput(
+                "profession", profession.value, N_("step %(step)s does not need it", step=key)
+            )
         if step.state.is_terminal:
             raise IllegalTransition(f"step {key}", step.state.value, "assigned")
         step.assignees[profession] = clinician_id
@@ -510,7 +515,7 @@ class Case:
         """Put a ready or in-progress step on hold with a reason."""
         step = self.step(key)
         if not reason.strip():
-            raise InvalidInput("reason", "", "a hold needs a reason")
+            raise InvalidInput("reason", "", N_("a hold needs a reason"))
         check_step_transition(f"step {key}", step.state, StepState.ON_HOLD)
         step.resume_state = step.state
         step.state = StepState.ON_HOLD
@@ -522,7 +527,9 @@ class Case:
         requested step must wait for its prerequisites and consent)."""
         step = self.step(key)
         if step.state is not StepState.ON_HOLD:
-            raise IllegalTransition(f"step {key}", step.state.value, "resumed", "it is not on hold")
+            raise IllegalTransition(
+                f"step {key}", step.state.value, "resumed", N_("it is not on hold")
+            )
         target = step.resume_state or StepState.READY
         check_step_transition(f"step {key}", step.state, target)
         step.state = target
@@ -551,10 +558,10 @@ class Case:
                 f"step {key}",
                 step.state.value,
                 "cancelled",
-                "every assessment needs it; withdraw the case instead",
+                N_("every assessment needs it; withdraw the case instead"),
             )
         if not reason.strip():
-            raise InvalidInput("reason", "", "a cancellation needs a reason")
+            raise InvalidInput("reason", "", N_("a cancellation needs a reason"))
         self._require_consent(key)
         check_step_transition(f"step {key}", step.state, StepState.CANCELLED)
         step.state = StepState.CANCELLED
@@ -586,10 +593,10 @@ class Case:
                 f"step {key}",
                 step.state.value,
                 "entered-in-error",
-                "only a completion or a cancellation can be reverted",
+                N_("only a completion or a cancellation can be reverted"),
             )
         if not reason.strip():
-            raise InvalidInput("reason", "", "a correction needs a reason")
+            raise InvalidInput("reason", "", N_("a correction needs a reason"))
         today = local_date(now)
         before = {k: s.state for k, s in self.steps.items()}
         step.state = StepState.REQUESTED
@@ -612,7 +619,7 @@ class Case:
         """Clear a step's "needs review" flag once a coordinator has looked at it."""
         step = self.step(key)
         if not step.needs_review:
-            raise InvalidInput("step", key, "is not flagged for review")
+            raise InvalidInput("step", key, N_("is not flagged for review"))
         step.needs_review = False
         return step
 
@@ -660,12 +667,30 @@ class Case:
         if not self.state.is_open:
             raise IllegalTransition(f"case {self.id}", self.state.value, "change a step")
         if not self.consent_covers(key):
-            detail = f"{self.consent.describe()} guardians consenting"
-            if self.paused:
-                detail = "consent withdrawn, case paused; " + detail
-            if self.definition(key).needs_consent_to_share:
-                detail += "; step shares data with the municipality"
-            raise ConsentMissing(self.id, detail)
+            raise ConsentMissing(self.id, self._consent_detail(key))
+
+    def _consent_detail(self, key: str) -> Text:
+        counts = {"consenting": self.consent.consenting, "guardians": self.consent.guardians}
+        shares = self.definition(key).needs_consent_to_share
+        if self.paused and shares:
+            return N_(
+                "consent withdrawn, case paused; %(consenting)s of %(guardians)s guardians "
+                "consenting; step shares data with the municipality",
+                **counts,
+            )
+        if self.paused:
+            return N_(
+                "consent withdrawn, case paused; %(consenting)s of %(guardians)s guardians "
+                "consenting",
+                **counts,
+            )
+        if shares:
+            return N_(
+                "%(consenting)s of %(guardians)s guardians consenting; step shares data with "
+                "the municipality",
+                **counts,
+            )
+        return N_("%(consenting)s of %(guardians)s guardians consenting", **counts)
 
     def _become_consented(self, on: date) -> None:
         check_case_transition(f"case {self.id}", self.state, CaseState.CONSENTED)
@@ -767,5 +792,9 @@ class RevertResult:
 def _note(field_name: str, text: str) -> str:
     cleaned = " ".join(text.split())
     if len(cleaned) > MAX_NOTE_LENGTH:
-        raise InvalidInput(field_name, f"{len(cleaned)} characters", f"at most {MAX_NOTE_LENGTH}")
+        raise InvalidInput(
+            field_name,
+            N_("%(count)s characters", count=len(cleaned)),
+            N_("at most %(most)s", most=MAX_NOTE_LENGTH),
+        )
     return cleaned

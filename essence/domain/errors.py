@@ -3,9 +3,13 @@
 Every error a user can cause is an `EssenceError`; the CLI (and later the web app) turns it
 into one line on stderr and an exit code, never a traceback. Messages name the field and
 the value but never personal data (a personnummer is shown masked or not at all).
+Each error keeps its parts as attributes (field, value, reason, states …) and free texts are
+marked with `essence.domain.messages.N_`, so the web app can say the same in Swedish.
 """
 
 from __future__ import annotations
+
+from essence.domain.messages import N_
 
 
 class EssenceError(Exception):
@@ -66,6 +70,7 @@ class IllegalTransition(EssenceError):
         self.subject = subject
         self.current = current
         self.requested = requested
+        self.hint = hint
         extra = f" ({hint})" if hint else ""
         super().__init__(f"{subject}: cannot go from {current} to {requested}{extra}")
 
@@ -75,6 +80,7 @@ class ConsentMissing(EssenceError):
 
     def __init__(self, case_id: str, detail: str = "") -> None:
         self.case_id = case_id
+        self.detail = detail
         extra = f" ({detail})" if detail else ""
         super().__init__(
             f"consent: case {case_id}: both guardians' consent must be on record before a "
@@ -87,8 +93,12 @@ class DuplicateCase(InvalidInput):
 
     def __init__(self, existing_case_id: str | None) -> None:
         self.existing_case_id = existing_case_id
-        which = f"open case {existing_case_id}" if existing_case_id else "an open case"
-        super().__init__("personnummer", "", f"the child already has {which}")
+        reason = (
+            N_("the child already has open case %(case)s", case=existing_case_id)
+            if existing_case_id
+            else N_("the child already has an open case")
+        )
+        super().__init__("personnummer", "", reason)
 
 
 class PermissionDenied(EssenceError):
@@ -97,6 +107,7 @@ class PermissionDenied(EssenceError):
     def __init__(self, user_id: str, action: str, reason: str) -> None:
         self.user_id = user_id
         self.action = action
+        self.reason = reason
         super().__init__(f"permission denied: user {user_id} may not {action}: {reason}")
 
 

@@ -11,6 +11,7 @@ from datetime import date
 
 from essence.domain.errors import InvalidInput
 from essence.domain.geography import municipality
+from essence.domain.messages import N_
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _LONG_WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays")
@@ -44,21 +45,27 @@ class FamilyNeeds:
         object.__setattr__(self, "blocked_dates", frozenset(self.blocked_dates))
         for weekday in self.blocked_weekdays:
             if not isinstance(weekday, int) or not 0 <= weekday <= 6:
-                raise InvalidInput("blocked weekday", weekday, "must be 0 (Monday) .. 6")
+                raise InvalidInput("blocked weekday", weekday, N_("must be 0 (Monday) .. 6"))
         if len(self.blocked_weekdays) >= 5 and all(d in self.blocked_weekdays for d in range(5)):
-            raise InvalidInput("blocked weekdays", self.describe_weekdays(), "blocks every weekday")
+            raise InvalidInput(
+                "blocked weekdays", self.describe_weekdays(), N_("blocks every weekday")
+            )
         if not 0 <= self.interpreter_minutes <= INTERPRETER_MINUTES_MAX:
             raise InvalidInput(
                 "interpreter minutes",
                 self.interpreter_minutes,
-                f"must be 0..{INTERPRETER_MINUTES_MAX}",
+                N_("must be 0..%(most)s", most=INTERPRETER_MINUTES_MAX),
             )
         language = self.interpreter_language.strip()
         if len(language) > 40:
-            raise InvalidInput("interpreter language", language, "at most 40 characters")
+            raise InvalidInput(
+                "interpreter language", language, N_("at most %(most)s characters", most=40)
+            )
         object.__setattr__(self, "interpreter_language", language)
         if self.interpreter_minutes and not language:
-            raise InvalidInput("interpreter minutes", self.interpreter_minutes, "name a language")
+            raise InvalidInput(
+                "interpreter minutes", self.interpreter_minutes, N_("name a language")
+            )
         if self.preferred_site:
             object.__setattr__(self, "preferred_site", municipality(self.preferred_site).name)
 
@@ -111,7 +118,7 @@ def parse_weekdays(text: str) -> frozenset[int]:
         if not name:
             continue
         if name not in WEEKDAY_NAMES:
-            raise InvalidInput("blocked weekday", part.strip(), "use mon,tue,wed,thu,fri")
+            raise InvalidInput("blocked weekday", part.strip(), N_("use mon,tue,wed,thu,fri"))
         days.add(WEEKDAY_NAMES.index(name))
     return frozenset(days)
 
@@ -126,7 +133,7 @@ def parse_dates(text: str) -> frozenset[date]:
         try:
             days.add(date.fromisoformat(cleaned))
         except ValueError:
-            raise InvalidInput("blocked date", cleaned, "expected YYYY-MM-DD") from None
+            raise InvalidInput("blocked date", cleaned, N_("expected YYYY-MM-DD")) from None
     return frozenset(days)
 
 

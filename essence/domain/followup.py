@@ -16,6 +16,7 @@ from datetime import date
 from essence.domain.case import Case
 from essence.domain.errors import InvalidInput
 from essence.domain.geography import municipality
+from essence.domain.messages import N_
 from essence.domain.metrics import (
     BASELINE_DAYS,
     CaseMetrics,
@@ -44,7 +45,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise InvalidInput("to", self.last.isoformat(), "lies before --from")
+            raise InvalidInput("to", self.last.isoformat(), N_("lies before --from"))
 
     def covers(self, day: date) -> bool:
         """True when `day` lies within the period."""
@@ -59,7 +60,9 @@ def term_period(text: str) -> Period:
     """
     match = _TERM.match(text.strip().upper())
     if match is None:
-        raise InvalidInput("term", text, "expected YYYYH1 or YYYYH2 (e.g. 2026H2), or VT/HT2026")
+        raise InvalidInput(
+            "term", text, N_("expected YYYYH1 or YYYYH2 (e.g. 2026H2), or VT/HT2026")
+        )
     year = int(match["year"] or match["year2"])
     second_half = match["half"] == "2" or match["season"] == "HT"
     if second_half:

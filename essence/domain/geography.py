@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,8 @@ def municipality(name: str) -> Municipality:
     """
     found = _BY_KEY.get(name.strip().casefold())
     if found is None:
-        raise InvalidInput(
-            "municipality", name, "unknown; one of " + ", ".join(m.name for m in MUNICIPALITIES)
-        )
+        choices = tuple(m.name for m in MUNICIPALITIES)
+        raise InvalidInput("municipality", name, N_("unknown; one of %(choices)s", choices=choices))
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from essence.domain.errors import PathwayCycle, PathwayError
+from essence.domain.messages import N_
 from essence.domain.professions import Attendee, LocationKind, Profession
 
 
@@ -114,7 +115,9 @@ class PathwayTemplate(BaseModel):
             PathwayCycle: when prerequisites form a cycle; lists the steps in it.
         """
         if not isinstance(data, Mapping):
-            raise PathwayError("pathway: the file must hold a mapping with name, version, steps")
+            raise PathwayError(
+                N_("pathway: the file must hold a mapping with name, version, steps")
+            )
         try:
             template = cls.model_validate(dict(data))
         except ValidationError as error:
@@ -127,18 +130,22 @@ class PathwayTemplate(BaseModel):
     def check_graph(self) -> None:
         """Check keys, durations, prerequisites and acyclicity; raise PathwayError if bad."""
         if not self.steps:
-            raise PathwayError("pathway: steps: must list at least one step")
+            raise PathwayError(N_("pathway: steps: must list at least one step"))
         seen: set[str] = set()
         for step in self.steps:
             if step.key in seen:
-                raise PathwayError(f"pathway: step {step.key}: key is used twice")
+                raise PathwayError(N_("pathway: step %(step)s: key is used twice", step=step.key))
             seen.add(step.key)
             _check_durations(step)
         for step in self.steps:
             for prerequisite in step.requires:
                 if prerequisite not in seen:
                     raise PathwayError(
-                        f"pathway: step {step.key}: unknown prerequisite {prerequisite}"
+                        N_(
+                            "pathway: step %(step)s: unknown prerequisite %(prerequisite)s",
+                            step=step.key,
+                            prerequisite=prerequisite,
+                        )
                     )
         cycle = _find_cycle({s.key: s.requires for s in self.steps})
         if cycle:
@@ -146,7 +153,10 @@ class PathwayTemplate(BaseModel):
         feedback = [s.key for s in self.steps if s.milestone == "feedback"]
         if len(feedback) != 1:
             raise PathwayError(
-                f"pathway: exactly one step must have milestone: feedback (found {len(feedback)})"
+                N_(
+                    "pathway: exactly one step must have milestone: feedback (found %(count)s)",
+                    count=len(feedback),
+                )
             )
 
     # --- queries ------------------------------------------------------------------------
@@ -156,7 +166,9 @@ class PathwayTemplate(BaseModel):
         for candidate in self.steps:
             if candidate.key == key:
                 return candidate
-        raise PathwayError(f"pathway {self.name}: unknown step {key}")
+        raise PathwayError(
+            N_("pathway %(pathway)s: unknown step %(step)s", pathway=self.name, step=key)
+        )
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -248,19 +260,37 @@ def _check_durations(step: StepDefinition) -> None:
     if step.is_waiting:
         if step.wait_days <= 0:
             raise PathwayError(
-                f"pathway: step {step.key}: wait_days: {step.wait_days}: a step without "
-                "professions is a waiting step and needs a positive wait_days"
+                N_(
+                    "pathway: step %(step)s: wait_days: %(days)s: a step without professions "
+                    "is a waiting step and needs a positive wait_days",
+                    step=step.key,
+                    days=step.wait_days,
+                )
             )
         return
     if step.minutes <= 0:
-        raise PathwayError(f"pathway: step {step.key}: minutes: {step.minutes}: must be positive")
+        raise PathwayError(
+            N_(
+                "pathway: step %(step)s: minutes: %(minutes)s: must be positive",
+                step=step.key,
+                minutes=step.minutes,
+            )
+        )
     if step.lead_days is not None and step.lead_days <= 0:
         raise PathwayError(
-            f"pathway: step {step.key}: lead_days: {step.lead_days}: must be positive"
+            N_(
+                "pathway: step %(step)s: lead_days: %(days)s: must be positive",
+                step=step.key,
+                days=step.lead_days,
+            )
         )
     if step.travel_minutes < 0:
         raise PathwayError(
-            f"pathway: step {step.key}: travel_minutes: {step.travel_minutes}: must not be negative"
+            N_(
+                "pathway: step %(step)s: travel_minutes: %(minutes)s: must not be negative",
+                step=step.key,
+                minutes=step.travel_minutes,
+            )
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 
 _FIELD = "personnummer"
 _PATTERN = re.compile(
@@ -62,7 +63,7 @@ class Personnummer:
         cleaned = text.strip().replace(" ", "")
         match = _PATTERN.match(cleaned)
         if match is None:
-            raise InvalidInput(_FIELD, "", "must look like YYYYMMDD-NNNC (12 digits)")
+            raise InvalidInput(_FIELD, "", N_("must look like YYYYMMDD-NNNC (12 digits)"))
         yymmdd = match["yymmdd"]
         serial, check = match["serial"], int(match["check"])
         century = match["century"]
@@ -72,10 +73,10 @@ class Personnummer:
         else:
             year = int(century + yymmdd[:2])
         if luhn_check_digit(yymmdd + serial) != check:
-            raise InvalidInput(_FIELD, "", "the check digit does not match (Luhn)")
+            raise InvalidInput(_FIELD, "", N_("the check digit does not match (Luhn)"))
         birth = _birth_date(year, int(yymmdd[2:4]), int(yymmdd[4:6]))
         if birth > reference:
-            raise InvalidInput(_FIELD, "", "the birth date lies in the future")
+            raise InvalidInput(_FIELD, "", N_("the birth date lies in the future"))
         return cls(f"{year:04d}{yymmdd[2:]}{serial}{check}")
 
     @property
@@ -117,7 +118,7 @@ def _birth_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise InvalidInput(_FIELD, "", "the date part is not a real date") from None
+        raise InvalidInput(_FIELD, "", N_("the date part is not a real date")) from None
 
 
 def synthetic_personnummer(birth: date, serial: int) -> Personnummer:

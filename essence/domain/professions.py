@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -60,5 +61,6 @@ def parse_enum(enum_type: type[E], field: str, value: str) -> E:
     try:
         return enum_type(value)
     except ValueError:
-        choices = ", ".join(member.value for member in enum_type)
-        raise InvalidInput(field, value, f"unknown; choose one of {choices}") from None
+        choices = tuple(member.value for member in enum_type)
+        reason = N_("unknown; choose one of %(choices)s", choices=choices)
+        raise InvalidInput(field, value, reason) from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from essence.domain.errors import IllegalTransition
+from essence.domain.messages import N_
 
 
 class StepState(StrEnum):
@@ -106,9 +107,9 @@ def check_step_transition(subject: str, current: StepState, requested: StepState
     """Raise IllegalTransition unless the step may go from `current` to `requested`."""
     if requested not in STEP_TRANSITIONS[current]:
         hints = {
-            StepState.REQUESTED: "its prerequisites are not completed yet",
-            StepState.COMPLETED: "it is already completed",
-            StepState.CANCELLED: "it was cancelled",
+            StepState.REQUESTED: N_("its prerequisites are not completed yet"),
+            StepState.COMPLETED: N_("it is already completed"),
+            StepState.CANCELLED: N_("it was cancelled"),
         }
         raise IllegalTransition(subject, current.value, requested.value, hints.get(current, ""))
 

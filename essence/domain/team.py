@@ -12,6 +12,7 @@ from datetime import date
 from essence.domain.calendar import is_working_day
 from essence.domain.errors import InvalidInput
 from essence.domain.geography import municipality
+from essence.domain.messages import N_
 from essence.domain.professions import Organisation, Profession
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -29,7 +30,7 @@ class Absence:
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
             raise InvalidInput(
-                "absence", f"{self.first_day}..{self.last_day}", "ends before it starts"
+                "absence", f"{self.first_day}..{self.last_day}", N_("ends before it starts")
             )
 
     def covers(self, day: date) -> bool:
@@ -63,23 +64,23 @@ class Roster:
 
     def __post_init__(self) -> None:
         if len(self.minutes_by_weekday) != 7:
-            raise InvalidInput("roster", self.describe(), "needs seven weekday values")
+            raise InvalidInput("roster", self.describe(), N_("needs seven weekday values"))
         for name, minutes in zip(WEEKDAYS, self.minutes_by_weekday, strict=True):
             if minutes < 0 or minutes > MINUTES_PER_DAY_MAX:
-                raise InvalidInput(f"roster.{name}", minutes, "minutes must be 0..1440")
+                raise InvalidInput(f"roster.{name}", minutes, N_("minutes must be 0..1440"))
         object.__setattr__(self, "hours", tuple(tuple(h) for h in self.hours))
         if len(self.hours) != 7:
-            raise InvalidInput("roster hours", len(self.hours), "needs seven weekday values")
+            raise InvalidInput("roster hours", len(self.hours), N_("needs seven weekday values"))
         for name, (start, end) in zip(WEEKDAYS, self.hours, strict=True):
             if not 0 <= start < end <= MINUTES_PER_DAY_MAX:
                 raise InvalidInput(
                     f"roster.{name} hours",
                     f"{_clock(start)}-{_clock(end)}",
-                    "must start before end",
+                    N_("must start before end"),
                 )
         start, minutes = self.lunch
         if not (0 <= start < MINUTES_PER_DAY_MAX and 0 <= minutes <= 180):
-            raise InvalidInput("lunch", f"{_clock(start)}+{minutes}", "expected HH:MM+0..180")
+            raise InvalidInput("lunch", f"{_clock(start)}+{minutes}", N_("expected HH:MM+0..180"))
 
     def window(self, weekday: int) -> tuple[int, int]:
         """(start, end) of the working day on a weekday, minutes after midnight."""
@@ -107,7 +108,7 @@ class Roster:
     def uniform(cls, minutes_per_weekday: int, days: int = 5) -> Roster:
         """The same minutes on the first `days` weekdays (Mon–Fri by default)."""
         if minutes_per_weekday < 0:
-            raise InvalidInput("roster", minutes_per_weekday, "minutes must not be negative")
+            raise InvalidInput("roster", minutes_per_weekday, N_("minutes must not be negative"))
         return cls(tuple(minutes_per_weekday if i < days else 0 for i in range(7)))
 
     @classmethod
@@ -124,7 +125,7 @@ class Roster:
             numbers = [int(part) for part in cleaned.split(",")]
         except ValueError:
             raise InvalidInput(
-                "roster", text, "expected minutes like 360 or mon=360,tue=240"
+                "roster", text, N_("expected minutes like 360 or mon=360,tue=240")
             ) from None
         if len(numbers) == 1:
             return cls.uniform(numbers[0])
@@ -148,7 +149,7 @@ class Roster:
                 hours = dict.fromkeys(WEEKDAYS, _parse_hours(value))
                 continue
             if name[:3] not in values:
-                raise InvalidInput("roster", text, f"unknown weekday {key}")
+                raise InvalidInput("roster", text, N_("unknown weekday %(day)s", day=key))
             minutes, _, window = value.partition("@")
             values[name[:3]] = int(minutes)
             if window:
@@ -196,9 +197,9 @@ def parse_clock(text: str) -> int:
         hours, minutes = text.strip().split(":")
         value = int(hours) * 60 + int(minutes)
     except ValueError:
-        raise InvalidInput("time", text, "expected HH:MM") from None
+        raise InvalidInput("time", text, N_("expected HH:MM")) from None
     if not 0 <= value <= MINUTES_PER_DAY_MAX or not 0 <= int(minutes) < 60:
-        raise InvalidInput("time", text, "expected HH:MM between 00:00 and 24:00")
+        raise InvalidInput("time", text, N_("expected HH:MM between 00:00 and 24:00"))
     return value
 
 
@@ -239,10 +240,10 @@ class Clinician:
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.replace("-", "").replace("_", "").isalnum():
-            raise InvalidInput("clinician id", self.id, "use letters, digits, - and _")
+            raise InvalidInput("clinician id", self.id, N_("use letters, digits, - and _"))
         self.base = municipality(self.base).name
         if self.daily_cap_minutes <= 0:
-            raise InvalidInput("daily cap", self.daily_cap_minutes, "minutes must be positive")
+            raise InvalidInput("daily cap", self.daily_cap_minutes, N_("minutes must be positive"))
 
     def minutes_on(self, day: date) -> int:
         """Clinical minutes available on `day`: roster, capped, 0 on holidays and absences."""

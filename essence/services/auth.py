@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from essence.domain.access import Role, User, require_role
 from essence.domain.errors import InvalidInput, NotFound, PermissionDenied
+from essence.domain.messages import N_
 from essence.services.context import FLOWS_USER, ServiceContext, audit_event, run_use_case
 from essence.services.ports import AuditEvent, UnitOfWork
 
@@ -34,7 +35,11 @@ def hash_password(password: str) -> str:
         raise InvalidInput(
             "password",
             "",
-            f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long",
+            N_(
+                "must be %(least)s to %(most)s characters long",
+                least=MIN_PASSWORD_LENGTH,
+                most=MAX_PASSWORD_LENGTH,
+            ),
         )
     return _HASHER.hash(password)
 
@@ -98,7 +103,7 @@ def authenticate(ctx: ServiceContext, user_id: str, password: str) -> User:
 
     user = run_use_case(ctx.as_system(), "auth.login", body)
     if user is None:
-        raise PermissionDenied("anonymous", "sign in", "wrong user id or password")
+        raise PermissionDenied("anonymous", "sign in", N_("wrong user id or password"))
     return user
 
 

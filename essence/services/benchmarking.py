@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 from essence.scheduling.psplib import read_sm, read_solutions
 from essence.scheduling.rcpsp import (
     DEFAULT_RANDOM_PASSES,
@@ -226,7 +227,7 @@ def run_psplib_benchmark(
         time_budget_s=budget_s, workers=workers, random_seed=seed, subsolvers=RCPSP_SUBSOLVERS
     )
     if limit is not None and limit < 1:
-        raise InvalidInput("limit", limit, "must be at least 1")
+        raise InvalidInput("limit", limit, N_("must be at least 1"))
     instances = load_instances(directory, limit)
     references = read_solutions(solutions_file) if solutions_file is not None else {}
     rows: list[InstanceRow] = []
@@ -251,10 +252,10 @@ def load_instances(directory: str | Path, limit: int | None = None) -> list[Rcps
     """Parse the `.sm` files of a directory in natural order (j301_2 before j301_10)."""
     folder = Path(directory)
     if not folder.is_dir():
-        raise InvalidInput("psplib directory", folder.name or str(folder), "not a directory")
+        raise InvalidInput("psplib directory", folder.name or str(folder), N_("not a directory"))
     files = sorted(folder.glob("*.sm"), key=lambda p: _natural_key(p.name))
     if not files:
-        raise InvalidInput("psplib directory", folder.name, "no .sm files found")
+        raise InvalidInput("psplib directory", folder.name, N_("no .sm files found"))
     return [read_sm(file) for file in files[:limit]]
 
 

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 from essence.simulation.model import Model, compile_model
 from essence.simulation.results import ReplicationResult
 from essence.simulation.runner import chunks, run_chunk
@@ -145,12 +146,12 @@ class CapacityReport(BaseModel):
 def _read_yaml(path: str | Path, field: str) -> Any:
     file = Path(path)
     if not file.is_file():
-        raise InvalidInput(field, str(path), "no such file")
+        raise InvalidInput(field, str(path), N_("no such file"))
     try:
         return yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise InvalidInput(
-            field, str(path), f"not valid YAML ({error.__class__.__name__})"
+            field, str(path), N_("not valid YAML (%(error)s)", error=error.__class__.__name__)
         ) from None
 
 
@@ -165,7 +166,7 @@ def packaged_team(name: str) -> dict[str, Any]:
     file = resources.files("essence").joinpath(f"scenarios/team-{name}.yaml")
     if not file.is_file():
         raise InvalidInput(
-            "setup", name, "unknown; one of central, satellites, ambulating, travelling"
+            "setup", name, N_("unknown; one of central, satellites, ambulating, travelling")
         )
     return yaml.safe_load(file.read_text("utf-8"))
 
@@ -198,7 +199,9 @@ def load_scenario(
         unknown = [p for p in policies if p not in scenario.policies]
         if unknown:
             raise InvalidInput(
-                "policy", unknown[0], "unknown; one of " + ", ".join(scenario.policies)
+                "policy",
+                unknown[0],
+                N_("unknown; one of %(choices)s", choices=tuple(scenario.policies)),
             )
         scenario = scenario.model_copy(
             update={"policies": {p: scenario.policies[p] for p in policies}}
@@ -209,7 +212,7 @@ def load_scenario(
 
 def _mapping(data: Any, field: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise InvalidInput(field, type(data).__name__, "must be a mapping of settings")
+        raise InvalidInput(field, type(data).__name__, N_("must be a mapping of settings"))
     return data
 
 
@@ -219,7 +222,7 @@ def _team_data(team: str | Path) -> dict[str, Any]:
     data = _mapping(_read_yaml(team, "team"), "team")
     unknown = sorted(set(data) - {"setup", "teams"})
     if unknown:
-        raise InvalidInput(f"team: {unknown[0]}", "", "unknown key (expected setup, teams)")
+        raise InvalidInput(f"team: {unknown[0]}", "", N_("unknown key (expected setup, teams)"))
     return data
 
 
@@ -227,7 +230,9 @@ def require_replications_for_ci(scenario: Scenario) -> None:
     """Raise InvalidInput when confidence intervals are asked for with < 2 replications."""
     if scenario.replications < 2:
         raise InvalidInput(
-            "replications", scenario.replications, "need at least 2 for confidence intervals"
+            "replications",
+            scenario.replications,
+            N_("need at least 2 for confidence intervals"),
         )
 
 
@@ -400,18 +405,20 @@ def search_capacity(
         InvalidInput: a non-positive target or children per year, or < 2 verify replications.
     """
     if target_p90_days <= 0:
-        raise InvalidInput("target-p90-days", target_p90_days, "must be positive")
+        raise InvalidInput("target-p90-days", target_p90_days, N_("must be positive"))
     if children_per_year <= 0:
-        raise InvalidInput("children-per-year", children_per_year, "must be positive")
+        raise InvalidInput("children-per-year", children_per_year, N_("must be positive"))
     if verify_replications < 2 or screen_replications < 1:
-        raise InvalidInput("replications", verify_replications, "need at least 2 to verify")
+        raise InvalidInput("replications", verify_replications, N_("need at least 2 to verify"))
     started = time.perf_counter()
     scenario = base or load_scenario(overrides={"children_per_year": children_per_year})
     scenario = scenario.model_copy(
         update={"children_per_year": children_per_year, "years": years, "seed": seed}
     )
     if policy not in scenario.policies:
-        raise InvalidInput("policy", policy, "unknown; one of " + ", ".join(scenario.policies))
+        raise InvalidInput(
+            "policy", policy, N_("unknown; one of %(choices)s", choices=tuple(scenario.policies))
+        )
     scenario = scenario.model_copy(update={"policies": {policy: scenario.policies[policy]}})
     pool = process_pool(workers)
     try:

@@ -14,6 +14,7 @@ from essence.domain.case import Case, Consent
 from essence.domain.errors import DuplicateCase, InvalidInput, NotFound
 from essence.domain.family import FamilyNeeds
 from essence.domain.geography import municipality
+from essence.domain.messages import N_
 from essence.domain.personnummer import Personnummer
 from essence.domain.professions import Profession
 from essence.domain.states import StepState
@@ -180,7 +181,11 @@ def assign_automatically(
             raise InvalidInput(
                 "assign",
                 clinician_id,
-                f"is a {clinician.profession.value}, not a {profession.value}",
+                N_(
+                    "is a %(profession)s, not a %(needed)s",
+                    profession=clinician.profession.value,
+                    needed=profession.value,
+                ),
             )
         chosen[profession] = clinician_id
     for profession in case.template.professions_needed():
@@ -265,9 +270,9 @@ def _consent_use_case(ctx: ServiceContext, case_id: str, change: object, detail:
 def _consent_day(case: Case, on: date | None, today: date) -> date:
     day = on or today
     if day > today:
-        raise InvalidInput("date", day.isoformat(), "lies in the future")
+        raise InvalidInput("date", day.isoformat(), N_("lies in the future"))
     if day < case.referral_date:
-        raise InvalidInput("date", day.isoformat(), "is before the referral")
+        raise InvalidInput("date", day.isoformat(), N_("is before the referral"))
     return day
 
 

@@ -23,6 +23,7 @@ from essence.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from essence.domain.messages import N_
 from essence.services.backoff import DEFAULT_BACKOFF
 from essence.services.ports import AuditEvent, UnitOfWork
 from essence.services.tracing import current_request_id, logged_use_case
@@ -71,11 +72,11 @@ def resolve_user(ctx: ServiceContext, uow: UnitOfWork) -> User:
     if ctx.system:
         return SYSTEM_USER
     if not ctx.user_id:
-        raise InvalidInput("user", "", "not set; pass --as USER or set ESSENCE_USER")
+        raise InvalidInput("user", "", N_("not set; pass --as USER or set ESSENCE_USER"))
     try:
         return uow.users.get(ctx.user_id)
     except NotFound:
-        raise InvalidInput("user", ctx.user_id, "unknown user") from None
+        raise InvalidInput("user", ctx.user_id, N_("unknown user")) from None
 
 
 def run_use_case(

@@ -15,6 +15,7 @@ from essence.domain.access import Role, User, require_role, takes_part
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 from essence.domain.metrics import case_metrics
 from essence.domain.personnummer import Personnummer
 from essence.domain.states import CaseState, StepState
@@ -129,7 +130,9 @@ def search_cases(ctx: ServiceContext, query: str) -> list[CaseSummary]:
         InvalidInput: an empty query or one longer than 100 characters.
     """
     if not query.strip() or len(query) > 100:
-        raise InvalidInput("q", "", "type a name, a personnummer or a case id (1–100 characters)")
+        raise InvalidInput(
+            "q", "", N_("type a name, a personnummer or a case id (1–100 characters)")
+        )
 
     def body(uow: UnitOfWork, user: User) -> list[CaseSummary]:
         require_role(user, "search cases", Role.COORDINATOR, Role.CLINICIAN)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from essence.domain.access import Role, User, require_role
 from essence.domain.calendar import local_date
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 from essence.services.case_views import case_view
 from essence.services.cases import Referral, open_case_in, run_opening
 from essence.services.context import ServiceContext, audit_cases
@@ -44,7 +45,9 @@ def import_referral(ctx: ServiceContext, imported: ImportedReferral) -> CaseView
         earlier = uow.referral_origins.case_for_request(origin.request_system, origin.request_value)
         if earlier is not None:
             raise InvalidInput(
-                REQUEST_FIELD, origin.request_value, f"already imported as case {earlier}"
+                REQUEST_FIELD,
+                origin.request_value,
+                N_("already imported as case %(case)s", case=earlier),
             )
         case = open_case_in(ctx, uow, user, imported.referral)
         uow.referral_origins.add(case.id, origin)

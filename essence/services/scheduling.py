@@ -24,6 +24,7 @@ from essence.domain.calendar import local_date
 from essence.domain.case import Case
 from essence.domain.errors import ConcurrencyConflict, InvalidInput, PlanCheckFailed
 from essence.domain.family import FamilyNeeds
+from essence.domain.messages import N_
 from essence.domain.pathway import PathwayTemplate
 from essence.domain.states import CaseState, StepState
 from essence.domain.team import Clinician
@@ -282,7 +283,9 @@ def plan_schedule(
     plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat, watch=watch)
     findings = check_plan(plan, snapshot.inputs, snapshot.team)
     if findings:
-        raise PlanCheckFailed(f"the plan breaks a rule, nothing was booked: {findings[0]}")
+        raise PlanCheckFailed(
+            N_("the plan breaks a rule, nothing was booked: %(finding)s", finding=findings[0])
+        )
     if not book:
         return plan_view(plan, booked=False)
     written, stale = write_plan(ctx, snapshot, plan)
@@ -413,7 +416,7 @@ def parse_week(text: str) -> tuple[date, date]:
         year, week = text.upper().split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
-        raise InvalidInput("week", text, "expected an ISO week like 2027-W05") from None
+        raise InvalidInput("week", text, N_("expected an ISO week like 2027-W05")) from None
     return monday, monday + timedelta(days=6)
 
 
@@ -432,7 +435,7 @@ def show_schedule(
     """
     first, last = parse_week(week) if week else (None, None)
     if not (case_id or clinician_id or week):
-        raise InvalidInput("schedule show", "", "give --case, --clinician or --week")
+        raise InvalidInput("schedule show", "", N_("give --case, --clinician or --week"))
 
     def body(uow: UnitOfWork, user: User) -> list[AppointmentView]:
         ids = None

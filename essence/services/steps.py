@@ -11,6 +11,7 @@ from essence.domain.access import Role, User, require_case_access, require_role,
 from essence.domain.calendar import STOCKHOLM, local_date
 from essence.domain.case import Case
 from essence.domain.errors import IllegalTransition, InvalidInput
+from essence.domain.messages import N_
 from essence.domain.states import StepState
 from essence.services.bookings import reconcile_bookings
 from essence.services.case_views import work_item_view
@@ -41,7 +42,7 @@ def worklist(
     def body(uow: UnitOfWork, user: User) -> list[WorkItemView]:
         target = clinician_id or user.clinician_id
         if target is None:
-            raise InvalidInput("clinician", "", "give --clinician ID")
+            raise InvalidInput("clinician", "", N_("give --clinician ID"))
         if user.role is Role.CLINICIAN and target != user.clinician_id:
             require_role(user, f"see the worklist of {target}", Role.COORDINATOR)
         require_role(user, "see a worklist", Role.COORDINATOR, Role.CLINICIAN)
@@ -238,7 +239,10 @@ def undo_completion(
             require_role(user, f"undo the completion of {step_key} by someone else")
         if ctx.clock() - step.completed_at > timedelta(minutes=minutes):
             raise IllegalTransition(
-                f"step {step_key}", "completed", "undone", f"only within {minutes} minutes"
+                f"step {step_key}",
+                "completed",
+                "undone",
+                N_("only within %(minutes)s minutes", minutes=minutes),
             )
 
     return _revert(
@@ -307,7 +311,7 @@ def record_no_show(ctx: ServiceContext, case_id: str, step_key: str) -> StepChan
 
         missed = uow.appointments.mark(case.id, step_key, AppointmentStatus.NO_SHOW, ctx.clock())
         if not missed:
-            raise InvalidInput("step", step_key, "has no booked appointment to miss")
+            raise InvalidInput("step", step_key, N_("has no booked appointment to miss"))
         uow.cases.save(case)
         audit_cases(ctx, uow, user, "step.no-show", [case.id], step_key)
         return StepChange(

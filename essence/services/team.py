@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from essence.domain.access import Role, User, require_role
 from essence.domain.errors import InvalidInput
+from essence.domain.messages import N_
 from essence.domain.professions import Profession
 from essence.domain.team import Absence, Clinician
 from essence.services.auth import hash_password
@@ -75,7 +76,7 @@ def add_user(
     """
     new_user = User(user_id, role, clinician_id)
     if role is Role.CLINICIAN and clinician_id is None:
-        raise InvalidInput("clinician", "", "a clinician login needs --clinician ID")
+        raise InvalidInput("clinician", "", N_("a clinician login needs --clinician ID"))
     password_hash = hash_password(password) if password is not None else None
 
     def body(uow: UnitOfWork, user: User) -> User:

@@ -25,6 +25,7 @@ from essence.web import (
     api_docs,
     case_form,
     case_pages,
+    errors_i18n,
     i18n,
     ops,
     pages,
@@ -38,11 +39,13 @@ from essence.web import (
 from essence.web.deps import WebState
 from essence.web.problems import (
     Problem,
+    api_language,
     from_error,
     from_http,
     from_validation,
     problem,
     problem_response,
+    status_of,
 )
 from essence.web.security import security_headers
 
@@ -125,11 +128,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EssenceError)
     async def essence_error(request: Request, error: EssenceError) -> Response:
-        item = from_error(error)
         if _wants_json(request):
-            return problem_response(item)
-        shown = _page_problem(item.status, terms.error_message(error))
-        return pages.error_page(request, shown)
+            language = api_language(request.headers.get("Accept-Language"))
+            return problem_response(from_error(error, language), {"Content-Language": language})
+        status, _title = status_of(error)
+        return pages.error_page(request, _page_problem(status, errors_i18n.message(error)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -19,7 +19,7 @@ from essence.domain.errors import EssenceError, InvalidInput, NotFound
 from essence.domain.geography import MUNICIPALITIES, municipality
 from essence.domain.personnummer import Personnummer
 from essence.services import cases
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.pages import SignedIn
 from essence.web.render import render
@@ -73,7 +73,7 @@ def check_referral(values: dict[str, str], today: date) -> dict[str, str]:
         try:
             Personnummer.parse(values["personnummer"], today=today)
         except InvalidInput as error:
-            errors["personnummer"] = terms.reason(error.reason)
+            errors["personnummer"] = errors_i18n.reason(error)
     for name in ("child_name", "referring_unit"):
         if name not in errors and not values[name].strip():
             errors[name] = i18n.gettext("Fill this in.")
@@ -156,10 +156,5 @@ def open_case(
 
 def _service_error(values: dict[str, str], error: EssenceError) -> dict[str, Any]:
     if isinstance(error, InvalidInput) and error.field in SERVICE_FIELD:
-        message = terms.reason(error.reason)
-        if error.reason.startswith("the child already has open case"):
-            message = i18n.gettext("The child already has an open case: %(case)s.") % {
-                "case": error.reason.rsplit(" ", 1)[-1]
-            }
-        return _form(values, {SERVICE_FIELD[error.field]: message})
-    return _form(values, {}, terms.error_message(error))
+        return _form(values, {SERVICE_FIELD[error.field]: errors_i18n.reason(error)})
+    return _form(values, {}, errors_i18n.message(error))

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from essence.domain.errors import EssenceError, InvalidInput
+from essence.domain.messages import N_
 from essence.services import cases, reporting, scheduling, steps, team
 from essence.services.views import CaseView
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.pages import SignedIn
-from essence.web.problems import from_error
+from essence.web.problems import status_of
 from essence.web.render import render
 from essence.web.timeline import timeline
 
@@ -89,7 +90,7 @@ def case_action(
     slot = f"#msg-step-{step}" if step else f"#msg-{action}" + (guardian if guardian else "")
     try:
         if len(reason) > 200:
-            raise InvalidInput("reason", "", i18n.gettext("At most 200 characters."))
+            raise InvalidInput("reason", "", N_("at most %(most)s characters", most=200))
         run: Callable[[], object] = {
             "guardian": lambda: cases.record_guardian_consent(
                 ctx, case_id, _guardian(guardian), given == "yes"
@@ -108,9 +109,9 @@ def case_action(
     except EssenceError as error:
         if not request.headers.get("HX-Request"):
             raise
-        item = from_error(error)
+        status, _title = status_of(error)
         response = render(
-            request, "_action_error.html", session, item.status, message=terms.error_message(error)
+            request, "_action_error.html", session, status, message=errors_i18n.message(error)
         )
         response.headers.update({"HX-Retarget": slot, "HX-Reswap": "innerHTML"})
         return response
@@ -123,13 +124,13 @@ def case_action(
 
 def _guardian(text: str) -> int:
     if text not in ("1", "2"):
-        raise InvalidInput("guardian", text, i18n.gettext("Guardian 1 or 2."))
+        raise InvalidInput("guardian", text, N_("must be 1 or 2"))
     return int(text)
 
 
 def _needed(reason: str) -> str:
     if not reason.strip():
-        raise InvalidInput("reason", "", i18n.gettext("Give a reason."))
+        raise InvalidInput("reason", "", N_("give a reason"))
     return reason.strip()
 
 

@@ -8,6 +8,8 @@ of a request lives in a context variable that the middleware sets for each reque
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
@@ -55,6 +57,16 @@ def set_language(language: str) -> None:
 def current_language() -> str:
     """The language of the request being handled."""
     return _current.get()
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Use `language` inside the block only (a problem detail, a message stored for later)."""
+    token = _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str) -> str:

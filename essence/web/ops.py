@@ -96,7 +96,8 @@ class RequestContextMiddleware:
 @router.get("/healthz")
 def healthz(request: Request) -> JSONResponse:
     """200 when the database answers and its schema is at the code's head; 503 with the
-    reason otherwise (for load balancers and systemd watchdogs)."""
+    reason otherwise (for load balancers and systemd watchdogs, so in English, the
+    error's own message)."""
     from essence import bootstrap
 
     url = request.app.state.web.database_url

@@ -20,7 +20,7 @@ from essence.domain.access import Role
 from essence.domain.errors import EssenceError, InvalidInput
 from essence.services import auth, capacity
 from essence.services.capacity import SimulationReport
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.pages import SignedIn
 from essence.web.render import render
@@ -81,10 +81,10 @@ def _work(store: SqlRunStore, run_id: str, scenario: Any) -> None:
         report = capacity.run_simulation(scenario, progress=progress)
         store.finish(run_id, report.model_dump_json())
     except EssenceError as error:
-        store.fail(run_id, str(error))
+        store.fail(run_id, errors_i18n.for_later(error))
     except Exception:
         logging.getLogger(__name__).exception("planner run %s failed", run_id)
-        store.fail(run_id, "the simulation failed; nothing was saved")
+        store.fail(run_id, i18n.N_("the simulation failed; nothing was saved"))
 
 
 def get_run(store: SqlRunStore, run_id: str, owner: str) -> Run:
@@ -155,7 +155,7 @@ def start_run(
         try:
             scenario = capacity.load_scenario(team=values["setup"], overrides=numbers)
         except InvalidInput as error:
-            errors = {"setup": terms.error_message(error)}
+            errors = {"setup": errors_i18n.message(error)}
     if errors:
         htmx = bool(request.headers.get("HX-Request"))
         name = "_planner_form.html" if htmx else "planner.html"

@@ -1,7 +1,11 @@
 """Errors as HTTP: each EssenceError class gets a status, the API answers a JSON problem.
 
-A problem is ``{"type", "title", "status", "detail", "field"?}`` (RFC 9457 style); the
-detail is the error's own message, which never holds a personnummer.
+A problem is ``{"type", "title", "status", "detail", "field"?}`` (RFC 9457 style). `type`,
+`title`, `status` and `field` are for programs: English and stable in every language (`field`
+is the name the engine uses, e.g. ``referral date``). `detail` is for people: English by
+default (the error's own message, as the CLI prints it), Swedish when the request's
+Accept-Language prefers Swedish (`api_language`); the language cookie of the pages does not
+change the API. Validation and routing details stay English. No detail holds a personnummer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from essence.domain.errors import (
     PathwayError,
     PermissionDenied,
 )
+from essence.web import errors_i18n
+from essence.web.i18n import from_accept_language
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _STATUS: tuple[tuple[type[EssenceError], int, str], ...] = (
@@ -75,11 +81,23 @@ def problem(status: int, detail: str, field: str | None = None, title: str = "")
     return Problem(type=f"/problems/{slug}", title=title, status=status, detail=detail, field=field)
 
 
-def from_error(error: EssenceError) -> Problem:
-    """The problem for an essence error (InvalidInput names its field)."""
+def api_language(accept_language: str | None) -> str:
+    """The language of an API problem's detail: Swedish only when the request prefers it."""
+    return "sv" if from_accept_language(accept_language) == "sv" else "en"
+
+
+def from_error(error: EssenceError, language: str = "en") -> Problem:
+    """The problem for an essence error (InvalidInput names its field).
+
+    Args:
+        error: The error a use case raised.
+        language: The language of `detail`: "en" gives the error's own message, another
+            language the message of `essence.web.errors_i18n` in that language.
+    """
     status, title = status_of(error)
     field = error.field if isinstance(error, InvalidInput) else None
-    return problem(status, str(error), field, title)
+    detail = str(error) if language == "en" else errors_i18n.message_in(error, language)
+    return problem(status, detail, field, title)
 
 
 def problem_response(item: Problem, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -119,7 +119,7 @@ def _date(field: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, value, "expected a date as YYYY-MM-DD") from None
+        raise InvalidInput(field, value, i18n.N_("expected a date as YYYY-MM-DD")) from None
 
 
 def _report(request: Request, session: Any, term: str, first: str, last: str) -> FollowUpView:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from essence.adapters.web_sessions import Session
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n, terms
 from essence.web.problems import Problem
 from essence.web.timeline import badge
 
@@ -44,6 +44,7 @@ _env.filters.update(
     weekday=i18n.format_weekday,
     clock=i18n.format_time,
     moment=i18n.format_moment,
+    stored_error=errors_i18n.from_stored,
 )
 
 

@@ -21,7 +21,7 @@ from essence.domain.errors import EssenceError
 from essence.services import auth, scheduling
 from essence.services.context import ServiceContext
 from essence.services.scheduling import PlanView
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.pages import SignedIn
 from essence.web.render import render
@@ -89,10 +89,10 @@ def _work(store: SqlRunStore, run_id: str, ctx: ServiceContext, seconds: int, mo
         plan = scheduling.plan_schedule(ctx, budget_s=float(seconds), move_bookings=move)
         store.finish(run_id, plan.model_dump_json())
     except EssenceError as error:
-        store.fail(run_id, terms.error_message(error))
+        store.fail(run_id, errors_i18n.for_later(error))
     except Exception:
         logging.getLogger(__name__).exception("re-plan run %s failed", run_id)
-        store.fail(run_id, "the re-plan failed; nothing was booked")
+        store.fail(run_id, i18n.N_("the re-plan failed; nothing was booked"))
     finally:
         finished.set()
 

@@ -1,22 +1,12 @@
 """The words of the interface: what users read instead of the engine's keys.
 
-Step titles, professions, organisations, region groups, states, audit actions and the common
-reasons of input errors, each marked for the catalogue (English message ids, Swedish in
+Step titles, professions, organisations, region groups, states, audit actions, roles and the
+labels of fields, each marked for the catalogue (English message ids, Swedish in
 `locale/sv`). Templates reach these through the filters `essence.web.render` installs.
 """
 
 from __future__ import annotations
 
-from essence.domain.errors import (
-    ConcurrencyConflict,
-    ConsentMissing,
-    EssenceError,
-    IllegalTransition,
-    InfrastructureError,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-)
 from essence.web.i18n import N_, gettext
 
 STEP_TITLES = {
@@ -127,35 +117,49 @@ ROLES = {
     "planner": N_("planner"),
     "admin": N_("administrator"),
 }
-FIELDS = {
+FIELDS = {  # the form's names, and the fields the domain and services name in their errors
     "personnummer": N_("Personnummer"),
     "child_name": N_("Child's name"),
+    "name": N_("Child's name"),
     "municipality": N_("Municipality"),
     "referring_unit": N_("Referring unit"),
     "referral_date": N_("Referral date"),
     "guardians": N_("Guardians with custody"),
+    "guardian": N_("Guardian"),
     "consenting": N_("Guardians who consented"),
+    "consent": N_("Guardians who consented"),
     "reason": N_("Reason"),
     "note": N_("Note"),
     "clinician": N_("Clinician"),
-}
-REASONS = {
-    reason: reason
-    for reason in (
-        N_("must look like YYYYMMDD-NNNC (12 digits)"),
-        N_("the check digit does not match (Luhn)"),
-        N_("the birth date lies in the future"),
-        N_("the date part is not a real date"),
-        N_("lies in the future"),
-        N_("is before birth"),
-        N_("must not be empty"),
-        N_("a hold needs a reason"),
-        N_("a correction needs a reason"),
-        N_("has no booked appointment to miss"),
-        N_("must be 1 or 2"),
-        N_("expected a date as YYYY-MM-DD"),
-        N_("expected a whole number"),
-    )
+    "assign": N_("Clinician"),
+    "step": N_("Step"),
+    "profession": N_("Profession"),
+    "date": N_("Date"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "term": N_("Term"),
+    "week": N_("Week"),
+    "q": N_("Search"),
+    "user": N_("User"),
+    "password": N_("Password"),
+    "setup": N_("Team set-up"),
+    "policy": N_("Policy"),
+    "children_per_year": N_("Children per year"),
+    "years": N_("Years scored"),
+    "replications": N_("Replications"),
+    "replan_every_days": N_("Re-plan every n-th working day"),
+    "seed": N_("Seed"),
+    "blocked_weekday": N_("Blocked weekday"),
+    "blocked_weekdays": N_("Blocked weekdays"),
+    "blocked_date": N_("Blocked date"),
+    "interpreter_minutes": N_("Interpreter minutes"),
+    "interpreter_language": N_("Interpreter language"),
+    "absence": N_("Absence"),
+    "roster": N_("Roster"),
+    "time": N_("Time"),
+    "lunch": N_("Lunch"),
+    "daily_cap": N_("Daily cap"),
+    "clinician_id": N_("Clinician"),
 }
 ERROR_TITLES = {
     400: N_("Bad request"),
@@ -247,60 +251,6 @@ def field_label(key: str) -> str:
     return _label(FIELDS, key)
 
 
-def reason(text: str) -> str:
-    """A known reason of an input error in the user's language (others as they are)."""
-    return gettext(REASONS[text]) if text in REASONS else text
-
-
 def error_title(status: int) -> str:
     """The heading of an error page for an HTTP status."""
     return gettext(ERROR_TITLES.get(status, N_("Something went wrong")))
-
-
-def error_message(error: EssenceError) -> str:
-    """A one-line message for people, in their language, without personal data."""
-    if isinstance(error, InvalidInput):
-        return gettext("%(field)s: %(reason)s") % {
-            "field": field_label(error.field.replace(" ", "_")),
-            "reason": reason(error.reason),
-        }
-    if isinstance(error, IllegalTransition):
-        return gettext("Not possible: %(subject)s is %(current)s, it cannot become %(wanted)s.") % {
-            "subject": _subject(error.subject),
-            "current": state(error.current),
-            "wanted": state(error.requested),
-        }
-    if isinstance(error, ConsentMissing):
-        return gettext("Both guardians' consent must be on record before a step can start.")
-    if isinstance(error, PermissionDenied):
-        return gettext("You do not have permission for this (the attempt was logged).")
-    if isinstance(error, NotFound):
-        return gettext("%(what)s %(id)s was not found.") % {
-            "what": gettext(_KINDS.get(error.kind, error.kind)),
-            "id": error.identifier,
-        }
-    if isinstance(error, ConcurrencyConflict):
-        return gettext(
-            "Someone else changed the case at the same moment; nothing was saved. Try again."
-        )
-    if isinstance(error, InfrastructureError):
-        return gettext("The database cannot be reached right now; nothing was saved.")
-    return str(error)
-
-
-_KINDS = {
-    "case": N_("Case"),
-    "clinician": N_("Clinician"),
-    "step": N_("Step"),
-    "pathway": N_("Pathway"),
-    "user": N_("User"),
-}
-
-
-def _subject(subject: str) -> str:
-    kind, _sep, key = subject.partition(" ")
-    if kind == "step" and key:
-        return gettext("step “%(title)s”") % {"title": step_title(key)}
-    if kind == "case":
-        return gettext("the case")
-    return subject

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from essence.domain import messages
 from essence.domain.errors import EssenceError, InvalidInput
 from essence.services import auth
-from essence.web import i18n
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.i18n import N_
 from essence.web.pages import SignedIn, render
@@ -118,7 +119,7 @@ def _work(run: TwinRun, scenario: Any, replan_every_days: int) -> None:
                 on_phase=on_phase,
             )
     except EssenceError as error:
-        run.error = str(error)
+        run.error = errors_i18n.for_later(error)
     except Exception:
         run.error = N_("the twin run failed; nothing was saved")
 
@@ -135,14 +136,11 @@ def _number(name: str, text: str) -> float:
     try:
         value = float(text.replace(",", ".")) if name == "years" else int(text)
     except ValueError:
-        raise InvalidInput(name, text, i18n.gettext("give a number")) from None
+        raise InvalidInput(name, text, messages.N_("give a number")) from None
     if not low <= value <= high:
-        raise InvalidInput(
-            name,
-            value,
-            i18n.gettext("must be %(low)s–%(high)s on this page")
-            % {"low": f"{low:g}", "high": f"{high:g}"},
-        )
+        least, most = f"{low:g}", f"{high:g}"
+        reason = messages.N_("must be %(low)s–%(high)s on this page", low=least, high=most)
+        raise InvalidInput(name, value, reason)
     return value
 
 
@@ -182,9 +180,7 @@ def start_twin(
     try:
         if setup not in SETUPS:
             raise InvalidInput(
-                "setup",
-                setup,
-                i18n.gettext("choose one of %(setups)s") % {"setups": ", ".join(SETUPS)},
+                "setup", setup, messages.N_("choose one of %(setups)s", setups=tuple(SETUPS))
             )
         numbers = {name: _number(name, values[name]) for name in LIMITS}
         scenario = load_scenario(
@@ -199,7 +195,8 @@ def start_twin(
     except InvalidInput as error:
         return render(
             request, "twin.html", session, 422,
-            values=values, errors={error.field: error.reason}, setups=SETUPS, run=None,
+            values=values, errors={error.field: errors_i18n.reason(error)}, setups=SETUPS,
+            run=None,
         )  # fmt: skip
     run = _runs(request).start(session.user_id, scenario, int(numbers["replan_every_days"]))
     if request.headers.get("HX-Request"):

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from essence.domain.errors import EssenceError, InvalidInput
+from essence.domain.messages import N_
 from essence.services import steps
 from essence.services.views import WorkItemView
-from essence.web import i18n, terms
+from essence.web import errors_i18n, i18n
 from essence.web.deps import web_state
 from essence.web.pages import SignedIn
-from essence.web.problems import from_error
+from essence.web.problems import status_of
 from essence.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,7 +81,7 @@ def change_step(
     htmx = bool(request.headers.get("HX-Request"))
     try:
         if len(note) > 200:
-            raise InvalidInput("note", "", i18n.gettext("At most 200 characters."))
+            raise InvalidInput("note", "", N_("at most %(most)s characters", most=200))
         if action == "start":
             change = steps.start_step(ctx, case_id, step_key)
         elif action == "complete":
@@ -100,8 +101,8 @@ def change_step(
             request,
             "_action_error.html",
             session,
-            from_error(error).status,
-            message=terms.error_message(error),
+            status_of(error)[0],
+            message=errors_i18n.message(error),
         )
         response.headers.update(
             {"HX-Retarget": f"#msg-{case_id}-{step_key}", "HX-Reswap": "innerHTML"}

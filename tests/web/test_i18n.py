@@ -1,7 +1,8 @@
 """Swedish first: every string of the web app has a Swedish translation, checked from source.
 
-The strings are extracted from the templates and the web modules the way `pybabel extract`
-does (babel.cfg); a new string without a Swedish translation fails here.
+The strings are extracted from the templates and the web modules, and the error texts the
+domain and the services mark with `N_`, the way `pybabel extract` does (babel.cfg); a new
+string without a Swedish translation fails here.
 """
 
 from __future__ import annotations
@@ -20,18 +21,23 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
-def _extracted() -> set[str | tuple[str, str]]:
+WEB = [("essence/web/**.py", "python"), ("essence/web/templates/**.html", "jinja2")]
+ENGINE = [("essence/domain/**.py", "python"), ("essence/services/**.py", "python")]
+
+
+def _extracted(method_map: list[tuple[str, str]] | None = None) -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    method_map = [
-        ("essence/web/**.py", "python"),
-        ("essence/web/templates/**.html", "jinja2"),
-    ]
     options = {"essence/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map=options, keywords=KEYWORDS
+        str(ROOT), method_map or WEB + ENGINE, options_map=options, keywords=KEYWORDS
     ):
         found.add(message if isinstance(message, str) else tuple(message[:2]))
     return found
+
+
+def test_babel_cfg_extracts_what_this_test_checks() -> None:
+    sections = re.findall(r"^\[(\w+): ([^\]]+)\]", (ROOT / "babel.cfg").read_text(), re.M)
+    assert sorted((path, method) for method, path in sections) == sorted(WEB + ENGINE)
 
 
 def _catalogue() -> dict[str | tuple[str, str], str | tuple[str, ...]]:
@@ -50,6 +56,14 @@ def test_every_string_of_the_web_app_has_a_swedish_translation() -> None:
     assert len(extracted) > 300
     missing = sorted(str(m) for m in extracted if not catalogue.get(m))
     assert missing == [], f"no Swedish for: {missing[:10]}"
+
+
+def test_every_error_text_of_the_domain_and_services_has_a_swedish_translation() -> None:
+    marked = _extracted(ENGINE)
+    assert "must be 0..%(most)s" in marked and "its prerequisites are not completed yet" in marked
+    catalogue = _catalogue()
+    missing = sorted(str(m) for m in marked if not catalogue.get(m))
+    assert missing == [], f"no Swedish for the marked error texts: {missing[:10]}"
 
 
 def test_translations_keep_their_placeholders() -> None:
