@@ -139,10 +139,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         item = from_validation(error)
         if _wants_json(request):
             return problem_response(item)
+        last_part = (item.field or "?").rsplit(".", 1)[-1]
         detail = i18n.gettext("Something in the address or the form is not valid (%(field)s).")
         return pages.error_page(
             request,
-            _page_problem(422, detail % {"field": item.field or "?"}),
+            _page_problem(422, detail % {"field": errors_i18n.field_label(last_part)}),
         )
 
     @app.exception_handler(StarletteHTTPException)

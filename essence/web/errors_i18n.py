@@ -33,7 +33,7 @@ from essence.web.i18n import LANGUAGES, N_, current_language, gettext, speaking
 
 #: Fields whose value is never repeated in a message (personal data, secrets, login ids).
 HIDDEN_VALUES = frozenset(
-    {"personnummer", "password", "user", "clinician", "clinician id", "assign", "request"}
+    {"personnummer", "password", "user", "clinician", "clinician id", "assign"}
 )
 #: Kinds of NotFound whose identifier is a login id (not shown).
 _HIDDEN_IDS = frozenset({"user", "clinician"})

@@ -160,6 +160,8 @@ FIELDS = {  # the form's names, and the fields the domain and services name in t
     "lunch": N_("Lunch"),
     "daily_cap": N_("Daily cap"),
     "clinician_id": N_("Clinician"),
+    "case_id": N_("Case"),
+    "step_key": N_("Step"),
 }
 ERROR_TITLES = {
     400: N_("Bad request"),

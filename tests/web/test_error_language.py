@@ -154,6 +154,9 @@ def test_a_missing_case_is_a_swedish_404_page(sqlite_web: Web) -> None:
     assert _problem(missing.text) == "404 · Finns inte Ärende c-missing finns inte."
     fragment = client.get("/cases/c-missing", headers=HTMX)
     assert "Ärende c-missing finns inte." in _problem(fragment.text)
+    malformed = client.get("/cases/c%20missing")
+    assert malformed.status_code == 422
+    assert _problem(malformed.text).endswith("(Ärende).") and "case_id" not in malformed.text
 
 
 def test_a_refusal_names_the_reason_in_swedish_without_login_ids(sqlite_web: Web) -> None:
@@ -281,3 +284,15 @@ def test_a_stored_run_error_is_shown_in_the_language_of_whoever_reads_it() -> No
         assert errors_i18n.from_stored(stored).startswith("The plan breaks a scheduling rule")
     long = InvalidInput("note", "", N_("at most %(most)s", most="9" * 400))
     assert len(errors_i18n.for_later(long)) <= 300
+
+
+def test_a_failed_background_run_shows_its_error_in_the_reader_s_language(web: Web) -> None:
+    store = web.app.state.web.runs
+    run = store.start("capacity", "planner-1", 1)
+    refused = InvalidInput("replications", 1, N_("need at least 2 for confidence intervals"))
+    store.fail(run.id, errors_i18n.for_later(refused))
+    planner = web.client("planner-1")
+    swedish = planner.get(f"/planner/runs/{run.id}", headers=HTMX)
+    assert "Upprepningar: 1: behöver minst 2 för konfidensintervall" in _problem(swedish.text)
+    english = planner.get(f"/planner/runs/{run.id}", headers={**HTMX, **ENGLISH})
+    assert "Replications: 1: need at least 2 for confidence intervals" in _problem(english.text)
