@@ -1,18 +1,27 @@
-"""CLI latency: `essence worklist` and `essence step complete` as whole processes on 3,000 cases.
+"""CLI latency: the common commands as whole `essence` processes on 3,000 cases.
 
 Fills a database with ten years of referrals (300 a year; the newest still in progress),
-then times each command as a fresh process (median of several runs) on SQLite and, when
-reachable, PostgreSQL, plus the import time of the CLI. Prints figures, writes JSON.
+then times `essence worklist`, `step complete`, `case list`, `case show` and `schedule show`
+as fresh processes of the installed console script (median of several runs) on SQLite and,
+when reachable, PostgreSQL, plus the import time of the CLI. By default the commands go
+through the resident worker (`essence.cli.client`) as they do for users: a private worker
+directory per run, the first command (which starts the worker) timed on its own, the worker
+stopped at the end. ``--in-process`` times them with ``ESSENCE_NO_WORKER=1`` instead. CPU
+figures are those of the `essence` process itself (through the worker, the command's CPU is
+spent in the worker's child, which is not counted). Prints figures, writes JSON.
 
     python benchmarks/cli_latency.py [--cases 3000] [--runs 7] [--out FILE] [--no-postgres]
+        [--in-process]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -122,15 +131,34 @@ def median_cpu(count: int) -> float:
     return round(statistics.median(CPU_SECONDS[-count:]), 3)
 
 
-def measure(url: str, runs: int) -> dict[str, object]:
-    """Median seconds of worklist and step complete as processes on `url`."""
-    env = {**os.environ, "ESSENCE_DATABASE_URL": url}
-    essence = [sys.executable, "-m", "essence.cli.app"]
+def essence_script() -> str:
+    """The installed `essence` console script beside this interpreter (what users run)."""
+    script = Path(sys.executable).parent / "essence"
+    if not script.exists():
+        raise SystemExit("no `essence` console script beside this python: pip install -e .")
+    return str(script)
+
+
+def measure(url: str, runs: int, env: dict[str, str]) -> dict[str, object]:
+    """Median seconds of the common commands as processes on `url`."""
+    env = {**env, "ESSENCE_DATABASE_URL": url}
+    essence = [essence_script()]
     pending = ready_steps(url)
     clinician = "psy-1"
     worklist_size = sum(1 for who, _, _ in pending if who == clinician)
+    first = time_process([*essence, "--as", clinician, "worklist"], env)
     worklist = [time_process([*essence, "--as", clinician, "worklist"], env) for _ in range(runs)]
     worklist_cpu = median_cpu(runs)
+    reads = {
+        "case_list": ["case", "list"],
+        "case_show": ["case", "show", pending[0][1] if pending else "c-000000"],
+        "schedule_show": ["schedule", "show", "--clinician", "psy-1"],
+    }
+    read_figures: dict[str, object] = {}
+    for name, args in reads.items():
+        times = [time_process([*essence, "--as", "coord-1", *args], env) for _ in range(runs)]
+        read_figures[f"{name}_median_s"] = round(statistics.median(times), 3)
+        read_figures[f"{name}_cpu_median_s"] = median_cpu(runs)
     complete: list[float] = []
     done_cases: set[str] = set()
     for who, case_id, step in pending:
@@ -142,13 +170,30 @@ def measure(url: str, runs: int) -> dict[str, object]:
         command = [*essence, "--as", who, "step", "complete", case_id, step, "--outcome", "bench"]
         complete.append(time_process(command, env))
     return {
+        "first_command_s": round(first, 3),
         "worklist_items": worklist_size,
         "worklist_median_s": round(statistics.median(worklist), 3),
         "worklist_cpu_median_s": worklist_cpu,
         "step_complete_median_s": round(statistics.median(complete), 3) if complete else None,
         "step_complete_cpu_median_s": median_cpu(len(complete)) if complete else None,
         "step_complete_runs": len(complete),
+        **read_figures,
     }
+
+
+def stop_workers(folder: Path) -> None:
+    """Stop the workers whose lock files (holding their pids) in `folder` are still held."""
+    import fcntl
+
+    for lock in folder.glob("*.lock"):
+        fd = os.open(lock, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # got it: that worker is gone
+        except OSError:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                os.kill(int(lock.read_text().split()[0]), signal.SIGTERM)
+        finally:
+            os.close(fd)
 
 
 def import_time(runs: int) -> float:
@@ -208,10 +253,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--in-process", action="store_true", help="ESSENCE_NO_WORKER=1: no resident worker."
+    )
     options = parser.parse_args()
     results: dict[str, object] = {
         "cases": options.cases,
         "runs": options.runs,
+        "mode": "in-process" if options.in_process else "resident worker",
         "machine": machine_load("before"),
     }
     results["cli_import_median_s"] = import_time(options.runs)
@@ -221,7 +270,12 @@ def main() -> None:
         f"{results['cli_import_median_s']} s (CPU {results['cli_import_cpu_median_s']} s), "
         f"median of {options.runs}"
     )
-    with tempfile.TemporaryDirectory() as folder:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        tempfile.TemporaryDirectory(prefix="ew-") as workers,
+    ):
+        env = {**os.environ, "ESSENCE_WORKER_DIR": workers}
+        env["ESSENCE_NO_WORKER"] = "1" if options.in_process else "0"
         targets = {"sqlite": f"sqlite:///{Path(folder) / 'bench.db'}"}
         if not options.no_postgres and (pg := postgres_database()):
             targets["postgresql"] = pg
@@ -233,15 +287,23 @@ def main() -> None:
 
                 analyse(url)
             fill_s = time.perf_counter() - started
-            figures = measure(url, options.runs)
+            try:
+                figures = measure(url, options.runs, env)
+            finally:
+                stop_workers(Path(workers))
             results[name] = {"fill_s": round(fill_s, 1), **figures}
             print(
-                f"{name}: {options.cases} cases filled in {fill_s:.1f} s; "
+                f"{name} ({results['mode']}): {options.cases} cases filled in {fill_s:.1f} s; "
+                f"first command {figures['first_command_s']} s; "
                 f"`essence worklist` ({figures['worklist_items']} items) "
                 f"{figures['worklist_median_s']} s, "
-                f"`essence step complete` {figures['step_complete_median_s']} s "
+                f"`essence step complete` {figures['step_complete_median_s']} s, "
+                f"`essence case list` {figures['case_list_median_s']} s, "
+                f"`essence case show` {figures['case_show_median_s']} s, "
+                f"`essence schedule show` {figures['schedule_show_median_s']} s "
                 f"(whole processes, median of {options.runs}; goal < 0.5 s); CPU time "
-                f"(user+system) worklist {figures['worklist_cpu_median_s']} s, step complete "
+                f"(user+system) of the `essence` process: worklist "
+                f"{figures['worklist_cpu_median_s']} s, step complete "
                 f"{figures['step_complete_cpu_median_s']} s"
             )
     results["machine"].update(machine_load("after"))  # type: ignore[union-attr]

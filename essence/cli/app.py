@@ -138,8 +138,11 @@ def serve_command() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Entry point of ``python -m essence.cli.app``: as the `essence` console script
+    (`essence.cli.client`), short commands run in the resident worker, the rest here."""
+    from essence.cli.client import main as run
+
+    run(app)
 
 
 if __name__ == "__main__":
