@@ -18,6 +18,9 @@ from tests.factories import FixedClock
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("ESSENCE_LOG_LEVEL", "WARNING")  # the log tests turn INFO on themselves
+# Spawned `essence` processes run in-process: no test leaves a resident worker behind; the
+# worker has its own tests in tests/cli, which turn it on explicitly.
+os.environ.setdefault("ESSENCE_NO_WORKER", "1")
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

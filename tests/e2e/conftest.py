@@ -1,12 +1,12 @@
 """CLI fixtures: an initialised SQLite file with the demo team, and a runner bound to it.
 
-The e2e tests run `essence` processes in-process (`ESSENCE_NO_WORKER=1`): the resident
-worker has its own tests in `tests/cli`, which compare both ways.
+The e2e tests run `essence` processes in-process (`ESSENCE_NO_WORKER=1`, set for every test
+in tests/conftest.py): the resident worker has its own tests in `tests/cli`, which compare
+both ways.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +17,6 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from essence.cli.app import app
-
-os.environ.setdefault("ESSENCE_NO_WORKER", "1")
 
 
 @dataclass
