@@ -6,7 +6,7 @@ every `--every` days on stderr, then the side-by-side tables; writes the report 
 The machine may be shared: the load average is recorded with every figure.
 
     python benchmarks/twin.py [--children-per-year 300] [--years 2] [--seed 1]
-        [--replan-every-days 1] [--budget-s 1] [--max-days N] [--out FILE]
+        [--replan-every-days 5] [--budget-s 1] [--max-days N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warmup-days", type=float, default=TWIN_WARMUP_DAYS)
-    parser.add_argument("--replan-every-days", type=int, default=1)
+    parser.add_argument("--replan-every-days", type=int, default=TwinOptions.replan_every_days)
     parser.add_argument("--budget-s", type=float, default=1.0)
     parser.add_argument("--simulator-replications", type=int, default=10)
     parser.add_argument("--every", type=int, default=20, help="Progress line every N days.")

@@ -42,8 +42,12 @@ def twin_command(
         ),
     ] = TWIN_WARMUP_DAYS,
     replan_every_days: Annotated[
-        int, typer.Option("--replan-every-days", help="Working days between full re-plans.")
-    ] = 1,
+        int,
+        typer.Option(
+            "--replan-every-days",
+            help="Working days between full re-plans (greedy + CP-SAT); greedy on the others.",
+        ),
+    ] = 5,  # TwinOptions.replan_every_days (the service is imported lazily)
     budget_s: Annotated[
         float,
         typer.Option("--budget-s", help="CP-SAT budget per re-plan (deterministic seconds)."),

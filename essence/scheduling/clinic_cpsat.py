@@ -24,6 +24,7 @@ from essence.scheduling.clinic_greedy import (
 )
 from essence.scheduling.clinic_instance import Instance, Task
 from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
+from essence.scheduling.clinic_problem import PlanSettings
 from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, SolverSettings, relative_gap
 
@@ -455,8 +456,7 @@ def solve_day_level(
     left = settings.budget_s - (time.perf_counter() - started)
     if settings.deterministic:  # the same budget whatever the machine's load
         left = settings.budget_s
-    # A big model first gets enough time for presolve and the hint (it gives the bound).
-    first_budget = min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s) if big else left
+    first_budget = _first_budget_s(settings) if big else left
     watch = watch or Watch()
     watch.report(stage="cpsat")
     report = solve(cm.model, _solver_settings(instance, first_budget), watch)
@@ -472,6 +472,20 @@ def solve_day_level(
     gap = relative_gap(objective, bound) if bound is not None else None
     wall = time.perf_counter() - started
     return best, SolveReport("FEASIBLE", objective, bound, gap, wall, report.solver), "cpsat+lns"
+
+
+def _first_budget_s(settings: PlanSettings) -> float:
+    """Seconds of a big model's first solve: enough for presolve and the hint (it gives
+    the bound), at most half the budget; LNS gets the rest."""
+    return min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s)
+
+
+def deterministic_round_s(settings: PlanSettings) -> float:
+    """Deterministic seconds of one LNS round: the fixed number of rounds share what the
+    first solve leaves of the budget (at most `LNS_ROUND_S` each), so a deterministic plan
+    keeps to its budget and every machine agrees on it."""
+    left = settings.budget_s - _first_budget_s(settings)
+    return min(LNS_ROUND_S, max(0.05, left / max(1, settings.lns_rounds)))
 
 
 def _solver_settings(instance: Instance, budget_s: float) -> SolverSettings:
@@ -602,7 +616,7 @@ def _lns_round(
             tasks.append(dataclasses.replace(task, fixed=True, preds=[]))
     sub = dataclasses.replace(instance, tasks=tasks)
     if instance.settings.deterministic:
-        budget = LNS_ROUND_S  # counted in deterministic time, so every machine agrees
+        budget = deterministic_round_s(instance.settings)
     else:
         budget = min(LNS_ROUND_S, deadline - time.perf_counter())
     if budget <= 0.05:
