@@ -34,6 +34,7 @@ from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_planner import plan_clinic
 from essence.scheduling.clinic_problem import (
     Appointment,
+    Booking,
     CaseMetrics,
     Plan,
     PlanningCase,
@@ -305,7 +306,9 @@ def write_plan(
     """Book `plan` for the snapshot's cases (or `only` some), in one transaction.
 
     A case whose version differs from the snapshot is left alone and reported as stale;
-    a case whose bookings and planned days are unchanged is not written at all.
+    a case whose bookings and planned days are unchanged is not written at all, and a case
+    whose plan is exactly its snapshot's bookings is not even read (nothing to book; a
+    change made meanwhile released its own bookings in its own transaction).
 
     Returns:
         (ids of the cases written, ids of the stale cases).
@@ -313,8 +316,9 @@ def write_plan(
 
     def body(uow: UnitOfWork, user: User) -> tuple[list[str], list[str]]:
         require_role(user, "book the schedule", Role.COORDINATOR)
-        wanted_ids = [i for i in snapshot.versions if only is None or i in only]
         planned = _by_case(plan.appointments)
+        kept = _kept_as_booked(snapshot, planned)
+        wanted_ids = [i for i in snapshot.versions if (only is None or i in only) and i not in kept]
         written: list[str] = []
         stale: list[str] = []
         now = ctx.clock()
@@ -508,6 +512,22 @@ def family_documents(ctx: ServiceContext, case_id: str) -> tuple[str, str]:
         return letter, family_ics(calendar, case_id, team, stamp=ctx.clock())
 
     return run_use_case(ctx, "schedule.letter", body, case_id=case_id)
+
+
+def _kept_as_booked(snapshot: PlanningSnapshot, planned: dict[str, list[Appointment]]) -> set[str]:
+    """Ids of the cases whose planned appointments are exactly their bookings in the snapshot
+    (same steps, days, clock times, places and clinicians; at least one)."""
+    kept = set()
+    for case in snapshot.inputs:
+        mine = planned.get(case.case_id, [])
+        booked = {b.step_key: b for b in case.bookings}
+        if mine and len(mine) == len(booked) and all(_as_booked(a, booked) for a in mine):
+            kept.add(case.case_id)
+    return kept
+
+
+def _as_booked(appointment: Appointment, booked: dict[str, Booking]) -> bool:
+    return booked.get(appointment.step_key) == appointment.as_booking()
 
 
 def _by_case(appointments: Iterable[Appointment]) -> dict[str, list[Appointment]]:
