@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from essence.domain.access import Role, User, require_case_access, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case
-from essence.domain.errors import ConcurrencyConflict, InvalidInput, PlanCheckFailed
+from essence.domain.errors import ConcurrencyConflict, InvalidInput
 from essence.domain.family import FamilyNeeds
 from essence.domain.messages import N_
 from essence.domain.pathway import PathwayTemplate
@@ -30,7 +30,6 @@ from essence.domain.states import CaseState, StepState
 from essence.domain.team import Clinician
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.calendar_export import clinician_ics, family_ics, family_letter
-from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_planner import plan_clinic
 from essence.scheduling.clinic_problem import (
     Appointment,
@@ -261,11 +260,13 @@ def plan_schedule(
     CP-SAT budgets count in deterministic time and LNS runs a fixed number of rounds.
     `progress` receives live figures (elapsed, best objective, bound); setting `stop`
     ends the search and books the best plan found so far. The independent checker runs
-    on the plan before anything is written: a plan with findings is never booked.
+    on the plan before anything is written (the planner's gate, `clinic_planner.gate`,
+    takes out what it finds at fault): a plan with findings is never booked.
 
     Raises:
         InvalidInput: a horizon or budget that is not positive.
         PermissionDenied: unless a coordinator (or admin/system) acts.
+        PlanCheckFailed: the gate could not take the findings out (nothing is booked).
     """
     today = local_date(ctx.clock())
     settings = PlanSettings(
@@ -282,11 +283,6 @@ def plan_schedule(
     snapshot = read_snapshot(ctx)
     watch = Watch(progress, stop)
     plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=use_cpsat, watch=watch)
-    findings = check_plan(plan, snapshot.inputs, snapshot.team)
-    if findings:
-        raise PlanCheckFailed(
-            N_("the plan breaks a rule, nothing was booked: %(finding)s", finding=findings[0])
-        )
     if not book:
         return plan_view(plan, booked=False)
     written, stale = write_plan(ctx, snapshot, plan)
