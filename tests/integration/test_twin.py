@@ -85,12 +85,6 @@ def test_the_twin_stands_beside_the_simulator_with_suppressed_small_groups(
     assert any("Booking lead" in line for line in report.explanation)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="two runs with the same seed agree on a quiet machine, but under heavy load (8+ "
-    "processes on 2 cores) a few figures have differed: a wall-clock limit still reaches the "
-    "planner somewhere (issue 15 follow-up)",
-)
 def test_the_same_seed_gives_the_same_figures(report: TwinReport) -> None:
     assert _figures(small_twin()) == _figures(report)
 
