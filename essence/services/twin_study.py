@@ -262,8 +262,9 @@ def explain(
         "the simulator bundles steps that happen to be ready together."
     )
     lines.append(
-        f"Re-plan horizon: every {options.replan_every_days} working day(s) the planner looks "
-        f"{options.horizon_weeks} weeks ahead with bookings frozen; on average "
+        f"Re-plan horizon: every working day the planner looks {options.horizon_weeks} weeks "
+        "ahead with bookings frozen (greedy; with CP-SAT every "
+        f"{options.replan_every_days} working day(s)); on average "
         f"{activity.not_scheduled_yet_per_plan:.1f} steps per plan lay beyond it ('not "
         "scheduled yet') and wait for a later plan; the simulator has no horizon."
     )
