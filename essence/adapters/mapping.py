@@ -24,6 +24,19 @@ _STEP_FIELDS = (
     "no_shows",
 )
 
+STEP_COLUMNS = ("state", "resume_state", *_STEP_FIELDS)
+CASE_COLUMNS = (
+    "child_name",
+    "municipality",
+    "referring_unit",
+    "guardians",
+    "team_travels",
+    "state",
+    "closed_at",
+    "withdrawn_reason",
+    "paused_from",
+)
+
 
 def case_from_records(
     record: CaseRecord,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, update
+from sqlalchemy import Select, Update, and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy import select as select_rows
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -322,21 +322,23 @@ class SqlCaseRepository(CaseRepository):
             case.version = loaded_version
             return
         result = self.session.execute(
-            update(CaseRecord)
-            .where(col(CaseRecord.id) == case.id, col(CaseRecord.version) == loaded_version)
-            .values(version=loaded_version + 1, **columns)
-            .execution_options(synchronize_session=False)
+            _UPDATE_CASE.statement,
+            _UPDATE_CASE.parameters(
+                columns,
+                version=loaded_version + 1,
+                where_id=case.id,
+                where_version=loaded_version,
+            ),
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrencyConflict(case.id)
-        for key, step_row in step_columns.items():
-            if step_row != snapshot.steps[key]:
-                self.session.execute(
-                    update(StepRecord)
-                    .where(col(StepRecord.case_id) == case.id, col(StepRecord.key) == key)
-                    .values(**step_row)
-                    .execution_options(synchronize_session=False)
-                )
+        changed_steps = [
+            _UPDATE_STEP.parameters(step_row, where_case_id=case.id, where_key=key)
+            for key, step_row in step_columns.items()
+            if step_row != snapshot.steps[key]
+        ]
+        if changed_steps:
+            self.session.execute(_UPDATE_STEP.statement, changed_steps)
         self._save_assignments(case, assigned)
         self._save_consents(case, snapshot.consents)
         case.version = loaded_version + 1
@@ -384,6 +386,39 @@ class SqlCaseRepository(CaseRepository):
                 )
             )
         self.session.flush()
+
+
+@dataclass(frozen=True)
+class _PreparedUpdate:
+    """An UPDATE of a table's changeable columns, built once: every save binds values to
+    the same statement (building and caching a new statement per row cost more than the
+    write itself), and several rows go in one executemany."""
+
+    statement: Update
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: type, columns: Iterable[str], keys: Iterable[str]) -> _PreparedUpdate:
+        """`UPDATE model SET columns WHERE keys`, with `where_<key>` parameters."""
+        table = model.__table__  # type: ignore[attr-defined]
+        names = tuple(columns)
+        statement = (
+            update(table)
+            .where(*(table.c[k] == bindparam(f"where_{k}", type_=table.c[k].type) for k in keys))
+            .values({name: bindparam(f"set_{name}", type_=table.c[name].type) for name in names})
+        )
+        return cls(statement, names)
+
+    def parameters(self, values: dict[str, object], **extra: object) -> dict[str, object]:
+        """The statement's parameters: `values` (one per column) plus `where_*` and extras."""
+        bound = {f"set_{name}": values[name] for name in self.columns if name in values}
+        for name, value in extra.items():
+            bound[name if name.startswith("where_") else f"set_{name}"] = value
+        return bound
+
+
+_UPDATE_CASE = _PreparedUpdate.of(CaseRecord, (*mapping.CASE_COLUMNS, "version"), ("id", "version"))
+_UPDATE_STEP = _PreparedUpdate.of(StepRecord, mapping.STEP_COLUMNS, ("case_id", "key"))
 
 
 @dataclass(frozen=True)
