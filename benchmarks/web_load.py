@@ -12,7 +12,8 @@ completed, one audit line). Writes JSON.
 
 Filling 3,000 cases takes minutes on a busy machine: with `--template NAME` the filled
 database is kept as NAME and later runs start from a copy of it (migrated to head first).
-Every client signs in before the clock starts, so password hashing is not measured.
+Every client signs in before the clock starts, so password hashing is not measured, and
+starts within one think time of the clock (ramp-up), not all in the same millisecond.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -172,7 +174,7 @@ class Client(threading.Thread):
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.statuses: Counter[str] = Counter()
         self.completed: list[tuple[str, str]] = []
-        self.rng = random.Random(slot * 7919 + hash(user) % 1000)
+        self.rng = random.Random(slot * 7919 + zlib.crc32(user.encode()) % 1000)
 
     def timed(
         self, kind: str, client: httpx.Client, method: str, path: str, **options: object
@@ -201,6 +203,10 @@ class Client(threading.Thread):
 
     def run(self) -> None:
         client = self.client
+        if self.think_s > 0:
+            # People do not all click in the same millisecond: each client starts within
+            # one think time, as in a ramp-up (a burst of 20 at t=0 is not a working day).
+            time.sleep(self.rng.uniform(0, self.think_s))
         try:
             while time.monotonic() < self.until:
                 page = self.timed("page /worklist", client, "GET", "/worklist").text

@@ -8,7 +8,8 @@ user. Redirects are always relative (never built from the Host header).
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib.resources import files
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from essence.domain.calendar import now_stockholm
@@ -31,6 +33,7 @@ from essence.web import (
     pages,
     planner,
     region,
+    render,
     replan,
     terms,
     twin,
@@ -76,6 +79,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         redirect_slashes=False,
+        lifespan=_warm_up,
     )
     app.state.web = WebState(
         database_url=database_url,
@@ -94,6 +98,14 @@ def create_app(
     _install_error_handlers(app)
     ops.install(app)
     return app
+
+
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Before the server takes requests: compile the templates and open the database."""
+    await run_in_threadpool(render.prepare)
+    await run_in_threadpool(app.state.web.warm_up)
+    yield
 
 
 async def choose_language(

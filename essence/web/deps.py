@@ -6,6 +6,7 @@ user may see or change, so no access rule is repeated here.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -89,6 +90,21 @@ class WebState:
             self.context(None)
             self._runs = bootstrap.web_run_store(self.database_url)
         return self._runs
+
+    def warm_up(self) -> None:
+        """Open the database, its session and run stores before the first request, so the
+        first people to sign in after a restart do not wait for connections and schema
+        checks. A database that cannot be reached is left to /healthz to report."""
+        from sqlalchemy.orm import configure_mappers
+
+        from essence.domain.errors import EssenceError
+
+        configure_mappers()
+        try:
+            self.sessions  # noqa: B018 - opens the database, checks its schema, makes the store
+            self.runs  # noqa: B018
+        except EssenceError as error:
+            logging.getLogger(__name__).warning("warm-up skipped: %s", type(error).__name__)
 
     def team_names(self, user_id: str) -> dict[str, str]:
         """Clinician id → name, for showing people by name (refreshed every minute)."""

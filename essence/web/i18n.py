@@ -140,3 +140,16 @@ def format_moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(local(value), "yyyy-MM-dd HH:mm", tzinfo=STOCKHOLM, locale="sv_SE")
+
+
+def load_locales() -> None:
+    """Load every language's catalogue and Babel's calendar data now (about 0.15 s the
+    first time a weekday is written), so the first page after a start is not slow."""
+    moment = datetime(2026, 1, 5, 9, 0, tzinfo=STOCKHOLM)
+    for language in LANGUAGES:
+        with speaking(language):
+            gettext("Today")
+            format_day(moment.date())
+            format_weekday(moment.date())
+            format_time(moment)
+            format_moment(moment)
