@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
 from essence.domain.calendar import STOCKHOLM, at_local
@@ -40,7 +41,8 @@ class SqlAppointmentRepository(AppointmentRepository):
         last_day: date | None = None,
         statuses: Iterable[str] | None = (BOOKED,),
     ) -> list[Appointment]:
-        return [_from_row(r) for r in self._rows(case_ids, first_day, last_day, statuses)]
+        rows = self._rows(case_ids, first_day, last_day, statuses, for_update=False)
+        return [_from_row(r) for r in rows]
 
     def _rows(
         self,
@@ -49,8 +51,16 @@ class SqlAppointmentRepository(AppointmentRepository):
         last_day: date | None = None,
         statuses: Iterable[str] | None = (BOOKED,),
         step_keys: Iterable[str] | None = None,
+        *,
+        for_update: bool = True,
     ) -> list[AppointmentRecord]:
-        query = select(AppointmentRecord)
+        """The matching rows in time order: ORM records to change (`for_update`), or plain
+        rows with the same attributes to read (no identity map, several times cheaper)."""
+        query = (
+            select(AppointmentRecord)
+            if for_update
+            else select_rows(*AppointmentRecord.__table__.columns)  # type: ignore[attr-defined]
+        )
         if first_day is not None:
             query = query.where(AppointmentRecord.day >= first_day)
         if last_day is not None:
@@ -59,16 +69,15 @@ class SqlAppointmentRepository(AppointmentRepository):
             query = query.where(col(AppointmentRecord.status).in_([str(s) for s in statuses]))
         if step_keys is not None:
             query = query.where(col(AppointmentRecord.step_key).in_(list(step_keys)))
+        fetch = self.session.exec if for_update else self.session.execute
         rows: list[AppointmentRecord] = []
         if case_ids is None:
-            rows = list(self.session.exec(query).all())
+            rows = list(fetch(query))  # type: ignore[call-overload]
         else:
             wanted = list(case_ids)
             for start in range(0, len(wanted), _ID_CHUNK):
                 chunk = wanted[start : start + _ID_CHUNK]
-                rows.extend(
-                    self.session.exec(query.where(col(AppointmentRecord.case_id).in_(chunk)))
-                )
+                rows.extend(fetch(query.where(col(AppointmentRecord.case_id).in_(chunk))))  # type: ignore[call-overload]
         rows.sort(key=lambda r: (r.start, r.case_id, r.step_key, r.id or 0))
         return rows
 

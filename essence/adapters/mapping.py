@@ -25,6 +25,7 @@ _STEP_FIELDS = (
 )
 
 STEP_COLUMNS = ("state", "resume_state", *_STEP_FIELDS)
+_STEP_STATES = {state.value: state for state in StepState}
 CASE_COLUMNS = (
     "child_name",
     "municipality",
@@ -52,9 +53,19 @@ def case_from_records(
         row = by_key[key]
         domain_steps[key] = Step(
             key=key,
-            state=StepState(row.state),
-            resume_state=StepState(row.resume_state) if row.resume_state else None,
-            **{name: getattr(row, name) for name in _STEP_FIELDS},
+            state=_STEP_STATES[row.state],
+            resume_state=_STEP_STATES[row.resume_state] if row.resume_state else None,
+            ready_on=row.ready_on,
+            due_on=row.due_on,
+            planned_on=row.planned_on,
+            planned_place=row.planned_place,
+            started_at=row.started_at,
+            completed_at=row.completed_at,
+            completed_by=row.completed_by,
+            outcome=row.outcome,
+            hold_reason=row.hold_reason,
+            needs_review=row.needs_review,
+            no_shows=row.no_shows,
         )
     for assignment in assignments:
         domain_steps[assignment.step_key].assignees[Profession(assignment.profession)] = (
@@ -133,12 +144,27 @@ def new_case_record(case: Case, template_id: int) -> CaseRecord:
 
 
 def step_columns(step: Step) -> dict[str, object]:
-    """A step row's columns."""
-    return {
-        "state": step.state.value,
-        "resume_state": step.resume_state.value if step.resume_state else None,
-        **{name: getattr(step, name) for name in _STEP_FIELDS},
-    }
+    """A step row's columns, by name (in `STEP_COLUMNS` order)."""
+    return dict(zip(STEP_COLUMNS, step_values(step), strict=True))
+
+
+def step_values(step: Step) -> tuple[object, ...]:
+    """A step row's column values in `STEP_COLUMNS` order (cheap to keep and compare)."""
+    return (
+        step.state.value,
+        step.resume_state.value if step.resume_state else None,
+        step.ready_on,
+        step.due_on,
+        step.planned_on,
+        step.planned_place,
+        step.started_at,
+        step.completed_at,
+        step.completed_by,
+        step.outcome,
+        step.hold_reason,
+        step.needs_review,
+        step.no_shows,
+    )
 
 
 def clinician_from_record(record: ClinicianRecord, absences: list[AbsenceRecord]) -> Clinician:

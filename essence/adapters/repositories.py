@@ -139,10 +139,12 @@ class SqlCaseRepository(CaseRepository):
         return self._templates[template_id]
 
     def get(self, case_id: str) -> Case:
-        record = self.session.get(CaseRecord, case_id)
+        record = self.session.execute(
+            _rows(CaseRecord).where(col(CaseRecord.id) == case_id)
+        ).first()
         if record is None:
             raise NotFound("case", case_id)
-        return self._build([record])[0]
+        return self._build([record])[0]  # type: ignore[list-item]
 
     def list(self, *, open_only: bool = False, ids: Iterable[str] | None = None) -> list[Case]:
         query = _rows(CaseRecord)
@@ -174,8 +176,8 @@ class SqlCaseRepository(CaseRepository):
                 _rows(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
             ):
                 assignments[row.case_id].append(row)
-            for row in self.session.exec(
-                select(GuardianConsentRecord).where(col(GuardianConsentRecord.case_id).in_(chunk))
+            for row in self.session.execute(
+                _rows(GuardianConsentRecord).where(col(GuardianConsentRecord.case_id).in_(chunk))
             ):
                 consents[row.case_id].append(row)
         cases = []
@@ -195,7 +197,7 @@ class SqlCaseRepository(CaseRepository):
         self._loaded[case.id] = _Snapshot(
             version=case.version,
             case_columns=mapping.case_columns(case),
-            steps={key: mapping.step_columns(step) for key, step in case.steps.items()},
+            steps={key: mapping.step_values(step) for key, step in case.steps.items()},
             assigned=assignment_keys(case),
             consents=consent_rows(case),
         )
@@ -312,10 +314,10 @@ class SqlCaseRepository(CaseRepository):
         snapshot = self._loaded[case.id]
         loaded_version, assigned = snapshot.version, snapshot.assigned
         columns = mapping.case_columns(case)
-        step_columns = {key: mapping.step_columns(step) for key, step in case.steps.items()}
+        step_values = {key: mapping.step_values(step) for key, step in case.steps.items()}
         if (
             columns == snapshot.case_columns
-            and step_columns == snapshot.steps
+            and step_values == snapshot.steps
             and assignment_keys(case) == assigned
             and consent_rows(case) == snapshot.consents
         ):
@@ -333,9 +335,13 @@ class SqlCaseRepository(CaseRepository):
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrencyConflict(case.id)
         changed_steps = [
-            _UPDATE_STEP.parameters(step_row, where_case_id=case.id, where_key=key)
-            for key, step_row in step_columns.items()
-            if step_row != snapshot.steps[key]
+            _UPDATE_STEP.parameters(
+                dict(zip(mapping.STEP_COLUMNS, values, strict=True)),
+                where_case_id=case.id,
+                where_key=key,
+            )
+            for key, values in step_values.items()
+            if values != snapshot.steps[key]
         ]
         if changed_steps:
             self.session.execute(_UPDATE_STEP.statement, changed_steps)
@@ -427,7 +433,7 @@ class _Snapshot:
 
     version: int
     case_columns: dict[str, object]
-    steps: dict[str, dict[str, object]]
+    steps: dict[str, tuple[object, ...]]
     assigned: set[tuple[str, str, str]]
     consents: dict[int, dict[str, object]]
 

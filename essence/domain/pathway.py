@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -161,11 +162,15 @@ class PathwayTemplate(BaseModel):
 
     # --- queries ------------------------------------------------------------------------
 
+    @cached_property
+    def _by_key(self) -> dict[str, StepDefinition]:
+        return {step.key: step for step in self.steps}
+
     def step(self, key: str) -> StepDefinition:
         """The step with `key`; raises PathwayError for an unknown key."""
-        for candidate in self.steps:
-            if candidate.key == key:
-                return candidate
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
         raise PathwayError(
             N_("pathway %(pathway)s: unknown step %(step)s", pathway=self.name, step=key)
         )
