@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from essence.adapters.appointments import SqlAppointmentRepository
+from essence.adapters.case_lists import SqlCaseLists
 from essence.adapters.database import describe_url, read_only_location
 from essence.adapters.db_errors import Fault, classify
 from essence.adapters.family_needs import SqlFamilyNeedsRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.session = Session(self.engine, expire_on_commit=False)
         self.pathways = SqlPathwayRepository(self.session)
         self.cases = SqlCaseRepository(self.session, self.pathways)
+        self.case_lists = SqlCaseLists(self.session, self.pathways)
         self.clinicians = SqlClinicianRepository(self.session)
         self.users = SqlUserRepository(self.session)
         self.audit = SqlAuditLog(self.session)

@@ -17,13 +17,19 @@ STATE_STYLE = {
 }
 
 
+# (at risk of 140 days, at risk of 90 days) -> the badge and its style
+RISK_BADGES = {
+    (True, True): (">140 d", "bold red"),
+    (True, False): (">140 d", "bold red"),
+    (False, True): (">90 d", "yellow"),
+    (False, False): ("ok", "green"),
+}
+
+
 def risk_badge(at_risk_90: bool, at_risk_140: bool) -> str:
-    """A coloured badge for the risk of passing 90 or 140 days."""
-    if at_risk_140:
-        return "[bold red]>140 d[/]"
-    if at_risk_90:
-        return "[yellow]>90 d[/]"
-    return "[green]ok[/]"
+    """A coloured badge (rich markup) for the risk of passing 90 or 140 days."""
+    text, style = RISK_BADGES[(at_risk_140, at_risk_90)]
+    return f"[{style}]{text}[/]"
 
 
 def lead_text(view: CaseView) -> str:
@@ -88,24 +94,28 @@ def render_case(view: CaseView) -> None:
 
 
 def render_case_list(rows: list[CaseSummary]) -> None:
-    """One line per case with progress, waits and risk."""
-    table = make_table(
+    """One line per case with progress, waits and risk (drawn line by line: a rich table
+    of a hundred cases took 80 ms)."""
+    from essence.cli.line_table import LineTable
+
+    table = LineTable(
         plural(len(rows), "case"),
         ["case", "child", "home", "state", "done", "proj.", "risk", "waiting on"],
         whole={"case": 12, "child": 13, "home": 6, "state": 6, "done": 5, "proj.": 5, "risk": 8},
     )
     for row in rows:
+        waits = "\n".join(row.waiting_on[:4]) + (" …" if len(row.waiting_on) > 4 else "")
         table.add_row(
             row.id,
             f"{row.personnummer}\n{row.child_name[:13]}",
             row.municipality,
-            row.state + ("\n[magenta]review[/]" if row.needs_review else ""),
+            [(row.state, ""), ("review", "magenta")] if row.needs_review else row.state,
             f"{row.steps_done}/{row.steps_total}",
             f"{row.projected_lead_time_days} d"
             if row.projected_lead_time_days is not None
             else "—",
-            risk_badge(row.at_risk_90, row.at_risk_140),
-            "\n".join(row.waiting_on[:4]) + (" …" if len(row.waiting_on) > 4 else ""),
+            [RISK_BADGES[(row.at_risk_140, row.at_risk_90)]],
+            waits,
         )
     console.print(table)
 

@@ -49,6 +49,7 @@ from essence.cli.client import (
 PRELOAD = (
     "essence.cli.app",
     "essence.cli.cases",
+    "essence.cli.line_table",
     "essence.cli.schedule",
     "essence.cli.steps",
     "essence.bootstrap",

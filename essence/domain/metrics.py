@@ -84,19 +84,51 @@ def project_finish_dates(case: Case, today: date) -> dict[str, date]:
     return finish
 
 
-def case_metrics(case: Case, today: date) -> CaseMetrics:
-    """Compute the lead-time figures of one case as of `today`."""
-    template = case.template
-    feedback = case.feedback_step
-    feedback_date = feedback.completed_on
+@dataclass(frozen=True)
+class Projection:
+    """When a case's feedback meeting was or will be held, and its risk (what a case list
+    shows; `case_metrics` has every figure).
+
+    Attributes:
+        feedback_date: The day the feedback meeting was held, if it was.
+        projected_feedback: That day, or the projection along the critical path.
+        projected_lead_time_days: Referral → (projected) feedback, in days.
+        at_risk_90 / at_risk_140: Open case projected past 90 / 140 days.
+    """
+
+    feedback_date: date | None
+    projected_feedback: date | None
+    projected_lead_time_days: int | None
+    at_risk_90: bool
+    at_risk_140: bool
+
+
+def case_projection(case: Case, today: date) -> Projection:
+    """The feedback date of one case as of `today`, held or projected, and its risk."""
+    feedback_date = case.feedback_step.completed_on
     projected: date | None = feedback_date
     if projected is None and case.state.is_open:
-        projected = project_finish_dates(case, today)[template.feedback_key]
-    lead = (feedback_date - case.referral_date).days if feedback_date else None
+        projected = project_finish_dates(case, today)[case.template.feedback_key]
     projected_lead = (projected - case.referral_date).days if projected else None
+    open_case = case.state in (CaseState.REFERRED, CaseState.CONSENTED, CaseState.ASSESSING)
+    days = projected_lead if open_case and projected_lead is not None else 0
+    return Projection(
+        feedback_date=feedback_date,
+        projected_feedback=projected,
+        projected_lead_time_days=projected_lead,
+        at_risk_90=days > GUARANTEE_DAYS,
+        at_risk_140=days > BASELINE_DAYS,
+    )
+
+
+def case_metrics(case: Case, today: date) -> CaseMetrics:
+    """Compute the lead-time figures of one case as of `today`."""
+    projection = case_projection(case, today)
+    feedback_date = projection.feedback_date
+    lead = (feedback_date - case.referral_date).days if feedback_date else None
+    projected_lead = projection.projected_lead_time_days
     saved = BASELINE_DAYS - projected_lead if projected_lead is not None else None
     family_days = _family_visit_dates(case)
-    open_case = case.state in (CaseState.REFERRED, CaseState.CONSENTED, CaseState.ASSESSING)
     return CaseMetrics(
         case_id=case.id,
         state=case.state.value,
@@ -105,7 +137,7 @@ def case_metrics(case: Case, today: date) -> CaseMetrics:
         referral_date=case.referral_date,
         feedback_date=feedback_date,
         lead_time_days=lead,
-        projected_feedback=projected,
+        projected_feedback=projection.projected_feedback,
         projected_lead_time_days=projected_lead,
         days_saved=saved,
         percent_saved=round(100 * saved / BASELINE_DAYS, 1) if saved is not None else None,
@@ -113,8 +145,8 @@ def case_metrics(case: Case, today: date) -> CaseMetrics:
         days_to_assessment_start=_days_to_assessment_start(case),
         visit_days=len(family_days),
         minutes_by_profession=_minutes_by_profession(case),
-        at_risk_90=open_case and projected_lead is not None and projected_lead > GUARANTEE_DAYS,
-        at_risk_140=open_case and projected_lead is not None and projected_lead > BASELINE_DAYS,
+        at_risk_90=projection.at_risk_90,
+        at_risk_140=projection.at_risk_140,
         no_shows=sum(step.no_shows for step in case.steps.values()),
     )
 

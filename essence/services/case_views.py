@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from essence.domain.case import Case
-from essence.domain.metrics import case_metrics
+from essence.domain.metrics import case_metrics, case_projection
 from essence.domain.states import CaseState, StepState
 from essence.services.views import (
     CaseSummary,
@@ -36,8 +36,9 @@ def waiting_on(case: Case) -> list[str]:
 
 
 def case_summary(case: Case, today: date) -> CaseSummary:
-    """A case's line in the coordinator's list."""
-    metrics = case_metrics(case, today)
+    """A case's line in the coordinator's list (its steps' states and dates, the assignees
+    of the steps that can be worked on now and the consent are all it reads)."""
+    metrics = case_projection(case, today)
     done = sum(1 for s in case.steps.values() if s.state.is_terminal)
     return CaseSummary(
         id=case.id,

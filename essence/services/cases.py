@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from essence.domain.access import Role, User, require_case_access, require_role, takes_part
+from essence.domain.access import Role, User, require_case_access, require_role
 from essence.domain.calendar import local_date
 from essence.domain.case import Case, Consent
 from essence.domain.errors import DuplicateCase, InvalidInput, NotFound
@@ -308,18 +308,16 @@ def list_cases(
 
     def body(uow: UnitOfWork, user: User) -> list[CaseSummary]:
         require_role(user, "list cases", Role.COORDINATOR, Role.CLINICIAN)
-        ids = (
+        ids = (  # the cases in which the clinician has a step (takes part)
             uow.cases.ids_for_clinician(user.clinician_id or "")
             if user.role is Role.CLINICIAN
             else None
         )
-        cases = uow.cases.list(open_only=open_only, ids=ids)
-        if user.role is Role.CLINICIAN:
-            cases = [c for c in cases if takes_part(user, c)]
+        cases = uow.case_lists.cases(open_only=open_only, ids=ids, municipality=home)
         if waiting_on is not None:
             cases = [c for c in cases if waits_on(c, waiting_on)]
         today = local_date(ctx.clock())
-        rows = [case_summary(c, today) for c in cases if home in (None, c.municipality)]
+        rows = [case_summary(c, today) for c in cases]
         if at_risk_only:
             rows = [r for r in rows if r.at_risk_90 or r.at_risk_140]
         audit_cases(ctx, uow, user, "case.list", [r.id for r in rows])

@@ -89,6 +89,28 @@ class CaseRepository(ABC):
         """The id of an open case for this child, if any (avoids duplicate referrals)."""
 
 
+class CaseLists(ABC):
+    """Cases read for a list: what a case's line shows, without the whole aggregate."""
+
+    @abstractmethod
+    def cases(
+        self,
+        *,
+        open_only: bool = False,
+        ids: Iterable[str] | None = None,
+        municipality: str | None = None,
+    ) -> list[Case]:
+        """Cases as a list reads them, oldest referral first (all, only open ones, only
+        the given ids, only from one home municipality).
+
+        Each case has every step's state, dates and review flag (what the projection of
+        the feedback date needs), the assignees of the steps that can be worked on now
+        (ready, in progress, on hold) and the guardians' consent; outcomes, notes, when a
+        step started and who completed it are left out. They are for reading: the
+        repository cannot save them (load a case from `CaseRepository` to change it).
+        """
+
+
 class ClinicianRepository(ABC):
     """The team."""
 
@@ -282,6 +304,7 @@ class UnitOfWork(ABC):
     """One transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
 
     cases: CaseRepository
+    case_lists: CaseLists
     clinicians: ClinicianRepository
     pathways: PathwayRepository
     users: UserRepository
