@@ -188,6 +188,10 @@ def test_a_samordningsnummer_and_a_single_guardian_import(october: ServiceContex
     bundle["entry"] = [e for i, e in enumerate(bundle["entry"]) if i != 2]
     bundle["entry"][4]["resource"]["performer"] = bundle["entry"][4]["resource"]["performer"][:1]
     view = import_bundle(october, json.dumps(bundle))
+    # One guardian listed is not sole custody: the case waits for the other guardian until
+    # the coordinator records sole custody.
+    assert (view.guardians, view.consenting, view.state) == (2, 1, "referred")
+    view = cases.record_guardian_consent(october, view.id, 1, True, guardians=1)
     assert (view.guardians, view.consenting, view.state) == (1, 1, "consented")
     exported = export_bundle(october, view.id)
     patient = next(

@@ -56,6 +56,12 @@ class ParsedReferral:
         return InvalidInput(path, error.value, error.reason)
 
 
+# A referral lists the guardians it knows of, not who has custody: two guardians are assumed
+# (joint custody is the rule) until the coordinator records sole custody
+# (`essence case consent CASE --guardian 1 --given --guardians 1`).
+JOINT_CUSTODY = 2
+
+
 def load_json(raw: bytes | str) -> Any:
     """Decode the Bundle's JSON text.
 
@@ -116,7 +122,7 @@ def parse_referral(data: Any, today: date) -> ParsedReferral:
         municipality=home,
         referring_unit=requester,
         referral_date=local_date(authored),
-        guardians=len(guardians) or 2,
+        guardians=JOINT_CUSTODY,
         consenting=consenting,
     )
     origin = ReferralOrigin(
