@@ -5,6 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from essence import bootstrap
 from essence.adapters import mapping
 from essence.domain.calendar import at_local
 from essence.domain.case import Step
@@ -70,3 +75,35 @@ def test_an_unchanged_case_keeps_its_version(app_context: ServiceContext) -> Non
         uow.commit()
     with app_context.uow_factory() as uow:
         assert uow.cases.get(case_id).version == version
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "constraint"),
+    [("state", "lost", "ck_case_state"), ("guardians", 3, "ck_case_guardians")],
+)
+def test_the_database_refuses_a_case_state_or_guardian_count_it_does_not_know(
+    app_context: ServiceContext, database_url: str, column: str, value: object, constraint: str
+) -> None:
+    case_id = cases.open_case(app_context, referral()).id
+    engine = bootstrap.engine_for(database_url)
+    with pytest.raises(IntegrityError) as updated, engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE essence_case SET {column} = :value WHERE id = :id"),
+            {"value": value, "id": case_id},
+        )
+    assert constraint in str(updated.value.orig)
+    with pytest.raises(IntegrityError) as inserted, engine.begin() as connection:
+        row = dict(
+            connection.execute(text("SELECT * FROM essence_case WHERE id = :id"), {"id": case_id})
+            .mappings()
+            .one()
+        )
+        row.update({"id": "c-probe", "personnummer": "000000000000", column: value})
+        names = ", ".join(row)
+        connection.execute(
+            text(f"INSERT INTO essence_case ({names}) VALUES ({', '.join(':' + n for n in row)})"),
+            row,
+        )
+    assert constraint in str(inserted.value.orig)
+    with app_context.uow_factory() as uow:
+        assert uow.cases.get(case_id).version == 1
