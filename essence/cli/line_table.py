@@ -5,6 +5,8 @@ about half a millisecond a cell: 80 ms for the 101 open cases of `essence case l
 `LineTable` lays out the same table (the same column widths, wrapping, ellipses, cropping
 and styles, at any terminal width) from plain strings and yields the finished lines as
 rich segments, in a few milliseconds. Cells are strings, or lines with a style each.
+`fits` tells whether a table (a `LineTable` or a rich `Table`) shows every word at a width,
+so a renderer can fall back to a more compact layout before rich cuts ids with "…".
 Nothing here reads the environment or the terminal (the worker may preload it).
 """
 
@@ -39,11 +41,21 @@ class _Column:
     cells: list[list[_Run]] = field(default_factory=list)
     _sizes: list[tuple[int, int]] | None = None
 
+    def header_lines(self, style: str = "") -> list[_Run]:
+        """The header, a line each (a header may hold several, separated by "\n")."""
+        return [(line, style) for line in self.header.split("\n")]
+
     def sizes(self) -> list[tuple[int, int]]:
         """(longest word, longest line) of the header and of every cell, in cells."""
         if self._sizes is None:
-            self._sizes = [_size([(self.header, "")]), *(_size(lines) for lines in self.cells)]
+            self._sizes = [_size(self.header_lines()), *(_size(lines) for lines in self.cells)]
         return self._sizes
+
+    def shown_whole(self, width: int) -> bool:
+        """Whether a column `width` cells wide (without padding) cuts nothing: it holds every
+        word, and every line if the column never wraps."""
+        longest = (line if self.whole is not None else word for word, line in self.sizes())
+        return max(longest, default=0) <= width
 
 
 class LineTable:
@@ -51,7 +63,7 @@ class LineTable:
 
     Args:
         title: Shown above the table, in italics.
-        columns: Column headers, left to right.
+        columns: Column headers, left to right; "\n" starts a new header line.
         whole: Columns that never wrap, with their minimum width in characters (ids,
             dates); a narrow terminal squeezes the other columns first, as in rich.
 
@@ -84,7 +96,7 @@ class LineTable:
             return
         count = len(self.columns)
         pads = [_padding(index, count) for index in range(count)]
-        widths = self._widths(options.max_width - (count + 1), pads)  # edges and dividers
+        widths = _widths(self.columns, options.max_width - (count + 1), pads)  # edges, dividers
         table_width = sum(widths) + count + 1
         styles: dict[str, Style | None] = {"": None}
 
@@ -100,7 +112,7 @@ class LineTable:
                 yield Segment.line()
         yield Segment(" " * table_width)  # the top edge of box.SIMPLE_HEAD is blank
         yield Segment.line()
-        header = [[(c.header, HEADER_STYLE)] for c in self.columns]
+        header = [c.header_lines(HEADER_STYLE) for c in self.columns]
         rows: Iterable[list[list[_Run]]] = zip(*(c.cells for c in self.columns), strict=True)
         for number, cells in enumerate([header, *rows]):
             for runs in self._row_lines(console, cells, widths, pads, header=number == 0):
@@ -123,22 +135,12 @@ class LineTable:
             table.add_row(*(_text(lines) for lines in cells))
         return table
 
-    def _widths(self, max_width: int, pads: list[int]) -> list[int]:
-        """Each column's width with its padding, as rich's `Table` would choose it."""
-        natural = [
-            _measure(column, max_width, pad) for column, pad in zip(self.columns, pads, strict=True)
-        ]
-        widths = [high or 1 for _low, high in natural]
-        if sum(widths) <= max_width:
-            return widths
-        wrapable = [column.whole is None for column in self.columns]
-        widths = _collapse(widths, wrapable, max_width)
-        if sum(widths) > max_width:  # last resort: reduce every column evenly
-            widths = _ratio_reduce(sum(widths) - max_width, [1] * len(widths), widths, widths)
-        return [
-            _measure(column, width, pad)[1] or 0
-            for column, width, pad in zip(self.columns, widths, pads, strict=True)
-        ]
+    def fits(self, width: int) -> bool:
+        """Whether the table shows everything at `width` terminal columns: every column at
+        least as wide as its longest word, and as its longest line if it never wraps."""
+        count = len(self.columns)
+        pads = [_padding(index, count) for index in range(count)]
+        return _shown_whole(self.columns, pads, width - (count + 1))
 
     def _row_lines(
         self,
@@ -176,6 +178,74 @@ class LineTable:
             _add(runs, " ", "")
             output.append(runs)
         return output
+
+
+def fits(table: LineTable | Table, width: int) -> bool:
+    """Whether `table` shows everything at `width` terminal columns, nothing cut with "…".
+
+    Args:
+        table: A `LineTable`, or a rich `Table` of strings (rich markup) and `Text` cells.
+        width: The terminal's width in columns.
+
+    Example:
+        >>> wide = LineTable("", ["case", "waiting on"], whole={"case": 12})
+        >>> wide.add_row("c-7f3a9e1b2c", "team_conference ← md-1, psy-1")
+        >>> fits(wide, 80), fits(wide, 20)
+        (True, False)
+    """
+    if isinstance(table, LineTable):
+        return table.fits(width)
+    columns = [
+        _Column(
+            _plain(column.header),
+            (column.min_width or 0) if column.no_wrap else None,
+            [[(line, "") for line in _plain(cell).split("\n")] for cell in column.cells],
+        )
+        for column in table.columns
+    ]
+    count = len(columns)
+    _top, right, _bottom, left = table.padding
+    pads = [
+        (left if table.pad_edge or index > 0 else 0)
+        + (right if table.pad_edge or index < count - 1 else 0)
+        for index in range(count)
+    ]
+    edges = (2 if table.box and table.show_edge else 0) + (count - 1 if table.box else 0)
+    return _shown_whole(columns, pads, width - edges)
+
+
+def _plain(cell: object) -> str:
+    """The text of a rich table's cell or header (markup taken out)."""
+    if isinstance(cell, Text):
+        return cell.plain
+    if isinstance(cell, str):
+        return Text.from_markup(cell).plain
+    raise TypeError(f"cannot measure a {type(cell).__name__} cell")
+
+
+def _shown_whole(columns: list[_Column], pads: list[int], max_width: int) -> bool:
+    """Whether columns laid out within `max_width` (cells, without edges) cut nothing."""
+    widths = _widths(columns, max_width, pads)
+    return all(
+        column.shown_whole(width - pad)
+        for column, width, pad in zip(columns, widths, pads, strict=True)
+    )
+
+
+def _widths(columns: list[_Column], max_width: int, pads: list[int]) -> list[int]:
+    """Each column's width with its padding, as rich's `Table` would choose it."""
+    natural = [_measure(column, max_width, pad) for column, pad in zip(columns, pads, strict=True)]
+    widths = [high or 1 for _low, high in natural]
+    if sum(widths) <= max_width:
+        return widths
+    wrapable = [column.whole is None for column in columns]
+    widths = _collapse(widths, wrapable, max_width)
+    if sum(widths) > max_width:  # last resort: reduce every column evenly
+        widths = _ratio_reduce(sum(widths) - max_width, [1] * len(widths), widths, widths)
+    return [
+        _measure(column, width, pad)[1] or 0
+        for column, width, pad in zip(columns, widths, pads, strict=True)
+    ]
 
 
 def _padding(index: int, count: int) -> int:

@@ -41,3 +41,17 @@ def make_table(title: str, columns: list[str], *, whole: dict[str, int] | None =
         width = (whole or {}).get(column)
         table.add_column(column, no_wrap=width is not None, min_width=width)
     return table
+
+
+def print_fitting(*layouts: Any) -> None:
+    """Print the first of `layouts` (tables, widest first) that shows everything at the
+    console's width, nothing cut with "…"; the last, most compact one if none does.
+
+    Args:
+        layouts: The same rows as `LineTable`s or rich `Table`s, in order of preference.
+    """
+    from essence.cli.line_table import fits
+
+    width = console.width
+    chosen = next((layout for layout in layouts[:-1] if fits(layout, width)), layouts[-1])
+    console.print(chosen)

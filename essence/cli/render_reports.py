@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from essence.cli.render import console, make_table
+from essence.cli.render import console, make_table, print_fitting
 from essence.domain.metrics import CohortMetrics
 from essence.services.reporting import ReportView
 from essence.services.sweep import SweepView
@@ -76,28 +76,32 @@ def render_report(report: ReportView) -> None:
         load.add_row(profession, str(minutes), f"{minutes / 60:.1f}")
     console.print(load)
     if report.cases:
-        lines = make_table(
-            "Cases",
-            ["case", "home", "state", "referred", "lead/projected", "saved", "visits"],
-            whole={"case": 12, "referred": 10},
-        )
-        for line in report.cases:
-            if line.lead_time_days is not None:
-                lead = f"{line.lead_time_days} d"
-            elif line.projected_lead_time_days is None:
-                lead = "withdrawn" if line.state == "withdrawn" else "—"
-            else:
-                lead = f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
-            lines.add_row(
-                line.case_id,
-                line.municipality,
-                line.state,
-                str(line.referral_date),
-                lead,
-                _fmt(line.days_saved, " d"),
-                str(line.visit_days),
-            )
-        console.print(lines)
+        print_fitting(*_case_lines(report))
+
+
+def _case_lines(report: ReportView) -> tuple[Table, Table]:
+    """The coordinator's case lines, wide and compact (the home under the case id)."""
+    columns = ["state", "referred", "lead/projected", "saved", "visits"]
+    wide = make_table("Cases", ["case", "home", *columns], whole={"case": 12, "referred": 10})
+    compact = make_table(
+        "Cases",
+        ["case\nhome", "state", "referred", "lead/\nprojected", "saved", "visits"],
+        whole={"case\nhome": 12, "referred": 10},
+    )
+    for line in report.cases:
+        if line.lead_time_days is not None:
+            lead = f"{line.lead_time_days} d"
+        elif line.projected_lead_time_days is None:
+            lead = "withdrawn" if line.state == "withdrawn" else "—"
+        else:
+            lead = f"~{line.projected_lead_time_days} d ({line.projected_feedback})"
+        figures = (
+            line.state, str(line.referral_date), lead, _fmt(line.days_saved, " d"),
+            str(line.visit_days),
+        )  # fmt: skip
+        wide.add_row(line.case_id, line.municipality, *figures)
+        compact.add_row(f"{line.case_id}\n{line.municipality}", *figures)
+    return wide, compact
 
 
 def render_sweep(sweep: SweepView) -> None:
@@ -134,22 +138,35 @@ def render_sweep(sweep: SweepView) -> None:
 
 
 def render_audit(lines: list[AuditLine]) -> None:
-    """The guardian's log extract."""
-    table = Table(title=f"audit log: {len(lines)} entries")
-    for column in ("when (Stockholm)", "user", "role", "action", "outcome", "detail"):
-        table.add_column(column)
+    """The guardian's log extract (narrow terminals: the time under the date, the role
+    under the user)."""
     from essence.domain.calendar import STOCKHOLM
 
+    title = f"audit log: {len(lines)} entries"
+    wide = Table(title=title)
+    for column in ("when (Stockholm)", "user", "role", "action", "outcome", "detail"):
+        wide.add_column(column)
+    compact = Table(title=title)
+    for column in ("when\n(Stockholm)", "user\nrole", "action", "outcome", "detail"):
+        compact.add_column(column, no_wrap=column != "detail")
     for line in lines:
-        table.add_row(
-            line.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S"),
+        when = line.at.astimezone(STOCKHOLM)
+        wide.add_row(
+            when.strftime("%Y-%m-%d %H:%M:%S"),
             line.user_id,
             line.role,
             line.action,
             line.outcome,
             line.detail,
         )
-    console.print(table)
+        compact.add_row(
+            when.strftime("%Y-%m-%d\n%H:%M:%S"),
+            f"{line.user_id}\n{line.role}",
+            line.action,
+            line.outcome,
+            line.detail,
+        )
+    print_fitting(wide, compact)
 
 
 def render_comparison(columns: list) -> None:  # type: ignore[type-arg]

@@ -86,24 +86,23 @@ def _render_clinicians_one(view: object) -> None:
 
 
 def _render_clinicians(views: list) -> None:  # type: ignore[type-arg]
+    """The team, one clinician a row (narrow terminals: the organisation under the
+    profession)."""
     from rich.table import Table
 
-    from essence.cli.render import console
+    from essence.cli.render import print_fitting
 
-    table = Table(title="team")
+    wide = Table(title="team")
     for column in ("id", "name", "profession", "organisation", "base", "min/week", "open min"):
-        table.add_column(column)
+        wide.add_column(column)
+    compact = Table(title="team")
+    for column in ("id", "name", "profession\norganisation", "base", "min/week", "open min"):
+        compact.add_column(column, no_wrap=column in ("id", "profession\norganisation", "base"))
     for v in views:
-        table.add_row(
-            v.id,
-            v.name,
-            v.profession,
-            v.organisation,
-            v.base,
-            str(v.weekly_minutes),
-            str(v.open_minutes),
-        )
-    console.print(table)
+        minutes = (str(v.weekly_minutes), str(v.open_minutes))
+        wide.add_row(v.id, v.name, v.profession, v.organisation, v.base, *minutes)
+        compact.add_row(v.id, v.name, f"{v.profession}\n{v.organisation}", v.base, *minutes)
+    print_fitting(wide, compact)
 
 
 @user_app.command("add")
