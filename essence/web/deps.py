@@ -95,11 +95,11 @@ class WebState:
         """Open the database, its session and run stores before the first request, so the
         first people to sign in after a restart do not wait for connections and schema
         checks. A database that cannot be reached is left to /healthz to report."""
-        from sqlalchemy.orm import configure_mappers
+        from sqlmodel.main import default_registry
 
         from essence.domain.errors import EssenceError
 
-        configure_mappers()
+        default_registry.configure()  # essence's own tables only, not other libraries'
         try:
             self.sessions  # noqa: B018 - opens the database, checks its schema, makes the store
             self.runs  # noqa: B018
