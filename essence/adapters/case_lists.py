@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlmodel import Session
 
+from essence.adapters.mapping import CASE_STATES, STEP_STATES
 from essence.adapters.repositories import SqlPathwayRepository
 from essence.domain.case import Case, Consent, ConsentStatus, GuardianConsent, Step
 from essence.domain.pathway import PathwayTemplate
@@ -30,8 +31,6 @@ _CONSENT = GuardianConsentRecord.__table__  # type: ignore[attr-defined]
 _ID_CHUNK = 500
 _OPEN_CASE = _CASE.c.state.in_([s.value for s in CaseState if s.is_open])
 _WORKABLE = [s.value for s in (StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)]
-_CASE_STATES = {s.value: s for s in CaseState}
-_STEP_STATES = {s.value: s for s in StepState}
 _PROFESSIONS = {p.value: p for p in Profession}
 _CONSENT_STATUSES = {s.value: s for s in ConsentStatus}
 
@@ -125,7 +124,7 @@ class SqlCaseLists(CaseLists):
             ready_on, due_on, planned_on, completed_at = dates
             found.steps[case_id][key] = Step(
                 key=key,
-                state=_STEP_STATES[state],
+                state=STEP_STATES[state],
                 ready_on=ready_on,
                 due_on=due_on,
                 planned_on=planned_on,
@@ -163,9 +162,9 @@ class _Found:
             referral_date=record.referral_date,
             template=template,
             consent=Consent(record.guardians, self.consents[record.id]),
-            state=_CASE_STATES[record.state],
+            state=CASE_STATES[record.state],
             steps={key: steps[key] for key in template.keys},
-            paused_from=_CASE_STATES[record.paused_from] if record.paused_from else None,
+            paused_from=CASE_STATES[record.paused_from] if record.paused_from else None,
         )
 
 

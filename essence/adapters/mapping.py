@@ -25,7 +25,8 @@ _STEP_FIELDS = (
 )
 
 STEP_COLUMNS = ("state", "resume_state", *_STEP_FIELDS)
-_STEP_STATES = {state.value: state for state in StepState}
+STEP_STATES = {state.value: state for state in StepState}  # stored value → state
+CASE_STATES = {state.value: state for state in CaseState}
 CASE_COLUMNS = (
     "child_name",
     "municipality",
@@ -53,8 +54,8 @@ def case_from_records(
         row = by_key[key]
         domain_steps[key] = Step(
             key=key,
-            state=_STEP_STATES[row.state],
-            resume_state=_STEP_STATES[row.resume_state] if row.resume_state else None,
+            state=STEP_STATES[row.state],
+            resume_state=STEP_STATES[row.resume_state] if row.resume_state else None,
             ready_on=row.ready_on,
             due_on=row.due_on,
             planned_on=row.planned_on,
@@ -83,7 +84,7 @@ def case_from_records(
             record.guardians, {c.guardian: consent_from_record(c) for c in consents or []}
         ),
         team_travels=record.team_travels,
-        state=CaseState(record.state),
+        state=CASE_STATES[record.state],
         steps=domain_steps,
         opened_at=record.opened_at,
         closed_at=record.closed_at,

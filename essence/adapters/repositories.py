@@ -326,19 +326,14 @@ class SqlCaseRepository(CaseRepository):
         result = self.session.execute(
             _UPDATE_CASE.statement,
             _UPDATE_CASE.parameters(
-                columns,
-                version=loaded_version + 1,
-                where_id=case.id,
-                where_version=loaded_version,
+                {**columns, "version": loaded_version + 1}, id=case.id, version=loaded_version
             ),
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrencyConflict(case.id)
         changed_steps = [
             _UPDATE_STEP.parameters(
-                dict(zip(mapping.STEP_COLUMNS, values, strict=True)),
-                where_case_id=case.id,
-                where_key=key,
+                dict(zip(mapping.STEP_COLUMNS, values, strict=True)), case_id=case.id, key=key
             )
             for key, values in step_values.items()
             if values != snapshot.steps[key]
@@ -415,11 +410,10 @@ class _PreparedUpdate:
         )
         return cls(statement, names)
 
-    def parameters(self, values: dict[str, object], **extra: object) -> dict[str, object]:
-        """The statement's parameters: `values` (one per column) plus `where_*` and extras."""
-        bound = {f"set_{name}": values[name] for name in self.columns if name in values}
-        for name, value in extra.items():
-            bound[name if name.startswith("where_") else f"set_{name}"] = value
+    def parameters(self, values: dict[str, object], **where: object) -> dict[str, object]:
+        """The statement's parameters: a value for every column set, and the keys' values."""
+        bound = {f"set_{name}": values[name] for name in self.columns}
+        bound.update((f"where_{key}", value) for key, value in where.items())
         return bound
 
 
