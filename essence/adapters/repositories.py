@@ -19,6 +19,7 @@ from essence.domain.access import Role, User
 from essence.domain.case import Case
 from essence.domain.errors import ConcurrencyConflict, DuplicateCase, InvalidInput, NotFound
 from essence.domain.pathway import PathwayTemplate
+from essence.domain.personnummer import Personnummer
 from essence.domain.states import CaseState, StepState
 from essence.domain.team import Absence, Clinician
 from essence.services.ports import (
@@ -38,6 +39,7 @@ from models.team import AbsenceRecord, ClinicianRecord, UserRecord
 _TEMPLATE_CACHE: dict[tuple[str, int, str], PathwayTemplate] = {}
 _ID_CHUNK = 500
 OPEN_CASE_STATES = [s.value for s in CaseState if s.is_open]
+_WORKING_CASE_STATES = ["consented", "assessing", "feedback-given"]  # steps can be worked on
 OPEN_STEP_STATES = (StepState.REQUESTED, StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
 
 
@@ -227,12 +229,15 @@ class SqlCaseRepository(CaseRepository):
             )
             wanted = or_(wanted, booked)
         query = (
-            select(
+            select_rows(
                 StepRecord.case_id,
                 StepRecord.key,
                 StepRecord.state,
                 StepRecord.ready_on,
                 StepRecord.planned_on,
+                CaseRecord.child_name,
+                CaseRecord.personnummer,
+                CaseRecord.template_id,
             )
             .join(
                 StepAssignmentRecord,
@@ -244,21 +249,42 @@ class SqlCaseRepository(CaseRepository):
             .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
             .where(StepAssignmentRecord.clinician_id == clinician_id)
             .where(wanted)
-            .where(col(CaseRecord.state).in_(["consented", "assessing", "feedback-given"]))
+            .where(col(CaseRecord.state).in_(_WORKING_CASE_STATES))
+            .distinct()
         )
-        items = {
-            (case_id, key): WorkItem(
-                case_id=case_id,
-                step_key=key,
-                state=state,
-                ready_on=ready_on.isoformat() if ready_on else None,
-                planned_on=planned_on.isoformat() if planned_on else None,
+        rows = self.session.execute(query).all()
+        assignees = self._assignees({row.case_id for row in rows})
+        items = [
+            WorkItem(
+                case_id=row.case_id,
+                step_key=row.key,
+                state=row.state,
+                ready_on=row.ready_on,
+                planned_on=row.planned_on,
+                child_name=row.child_name,
+                personnummer=Personnummer(row.personnummer),
+                template=self._template(row.template_id),
+                assignees=tuple(sorted(assignees[row.case_id, row.key])),
             )
-            for case_id, key, state, ready_on, planned_on in self.session.exec(query)
-        }
+            for row in rows
+        ]
         return sorted(
-            items.values(), key=lambda w: (w.planned_on or w.ready_on or "", w.case_id, w.step_key)
+            items,
+            key=lambda w: (w.planned_on or w.ready_on or date.min, w.case_id, w.step_key),
         )
+
+    def _assignees(self, case_ids: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+        """Who is assigned to each step of the given cases, by (case id, step key)."""
+        table = StepAssignmentRecord
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        wanted = sorted(case_ids)
+        for start in range(0, len(wanted), _ID_CHUNK):
+            query = select_rows(table.case_id, table.step_key, table.clinician_id).where(
+                col(table.case_id).in_(wanted[start : start + _ID_CHUNK])
+            )
+            for case_id, step_key, clinician_id in self.session.execute(query):
+                found[case_id, step_key].add(clinician_id)
+        return found
 
     def open_minutes_by_clinician(self) -> dict[str, int]:
         templates = self.pathways.by_id()
@@ -517,7 +543,10 @@ class SqlUserRepository(UserRepository):
             raise integrity_error(error, {"clinician_id": user.clinician_id}) from None
 
     def get(self, user_id: str) -> User:
-        record = self.session.get(UserRecord, user_id)
+        table = UserRecord
+        record = self.session.execute(
+            select_rows(table.id, table.role, table.clinician_id).where(col(table.id) == user_id)
+        ).first()  # a plain row: every use case resolves its user
         if record is None:
             raise NotFound("user", user_id)
         return User(record.id, Role(record.role), record.clinician_id)

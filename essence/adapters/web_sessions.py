@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session as DbSession
 
 from models.web import WebPreferenceRecord, WebSessionRecord
@@ -92,20 +92,29 @@ class SqlSessionStore:
         if not token or len(token) > 100:
             return None
         now = self.clock()
-        with DbSession(self.engine) as db:
-            row = db.get(WebSessionRecord, _digest(token))
+        table = WebSessionRecord.__table__  # type: ignore[attr-defined]
+        digest = _digest(token)
+        with self.engine.connect() as connection:  # plain rows: this runs on every request
+            row = connection.execute(
+                select(
+                    table.c.user_id, table.c.role, table.c.csrf, table.c.created_at, table.c.seen_at
+                ).where(table.c.token_hash == digest)
+            ).first()
             if row is None:
                 return None
             too_old = now - row.created_at > timedelta(seconds=self.lifetime_s)
             if too_old or now - row.seen_at > timedelta(seconds=self.idle_s):
-                db.delete(row)
-                db.commit()
+                connection.execute(delete(table).where(table.c.token_hash == digest))
+                connection.commit()
                 return None
-            if now - row.seen_at > timedelta(seconds=TOUCH_EVERY_S):
-                row.seen_at = now
-                db.add(row)
-                db.commit()
-            return Session(token, row.user_id, row.role, row.csrf, row.created_at, row.seen_at)
+            seen = row.seen_at
+            if now - seen > timedelta(seconds=TOUCH_EVERY_S):
+                seen = now
+                connection.execute(
+                    update(table).where(table.c.token_hash == digest).values(seen_at=now)
+                )
+                connection.commit()
+            return Session(token, row.user_id, row.role, row.csrf, row.created_at, seen)
 
     def end(self, token: str | None) -> None:
         """Sign out: delete the session (nothing happens for an unknown token)."""

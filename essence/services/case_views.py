@@ -7,6 +7,7 @@ from datetime import date
 from essence.domain.case import Case
 from essence.domain.metrics import case_metrics, case_projection
 from essence.domain.states import CaseState, StepState
+from essence.services.ports import WorkItem
 from essence.services.views import (
     CaseSummary,
     CaseView,
@@ -111,18 +112,18 @@ def step_view(case: Case, key: str) -> StepView:
     )
 
 
-def work_item_view(case: Case, key: str, clinician_id: str) -> WorkItemView:
+def work_item_view(item: WorkItem, clinician_id: str) -> WorkItemView:
     """A worklist line: the step and, for joint steps, who else takes part."""
-    step, definition = case.steps[key], case.definition(key)
+    definition = item.template.step(item.step_key)
     return WorkItemView(
-        case_id=case.id,
-        personnummer=case.personnummer.masked,
-        child_name=case.child_name,
-        step_key=key,
+        case_id=item.case_id,
+        personnummer=item.personnummer.masked,
+        child_name=item.child_name,
+        step_key=item.step_key,
         title=definition.title,
-        state=step.state.value,
-        ready_on=step.ready_on,
-        planned_on=step.planned_on,
+        state=item.state,
+        ready_on=item.ready_on,
+        planned_on=item.planned_on,
         minutes=definition.minutes,
-        joint_with=sorted({cid for cid in step.assignees.values() if cid != clinician_id}),
+        joint_with=[cid for cid in item.assignees if cid != clinician_id],
     )

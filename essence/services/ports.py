@@ -18,6 +18,7 @@ from essence.domain.access import User
 from essence.domain.case import Case
 from essence.domain.family import FamilyNeeds
 from essence.domain.pathway import PathwayTemplate
+from essence.domain.personnummer import Personnummer
 from essence.domain.team import Absence, Clinician
 from essence.services.ops_ports import OpsQueries
 
@@ -41,13 +42,23 @@ class AuditEvent:
 
 @dataclass(frozen=True)
 class WorkItem:
-    """A step on a clinician's worklist, with what the clinician needs to see."""
+    """A step on a clinician's worklist, with what the clinician needs to see (read in one
+    query: a worklist never needs the whole case).
+
+    Attributes:
+        template: The case's pathway template (the step's title and minutes).
+        assignees: Every clinician assigned to the step, the worklist's owner included.
+    """
 
     case_id: str
     step_key: str
     state: str
-    ready_on: str | None
-    planned_on: str | None
+    ready_on: date | None
+    planned_on: date | None
+    child_name: str
+    personnummer: Personnummer
+    template: PathwayTemplate
+    assignees: tuple[str, ...]
 
 
 class CaseRepository(ABC):

@@ -50,16 +50,13 @@ def worklist(
         states = [s.value for s in WORKLIST_STATES if include_held or s is not StepState.ON_HOLD]
         booked_until = local_date(ctx.clock()) + timedelta(days=booked_days)
         items = uow.cases.worklist(target, states, booked_until)
-        cases = {c.id: c for c in uow.cases.list(ids={i.case_id for i in items})}
-        booked = {(a.case_id, a.step_key): a for a in uow.appointments.list(case_ids=sorted(cases))}
+        case_ids = sorted({i.case_id for i in items})
+        booked = {(a.case_id, a.step_key): a for a in uow.appointments.list(case_ids=case_ids)}
         views = [
-            _with_time(
-                work_item_view(cases[i.case_id], i.step_key, target),
-                booked.get((i.case_id, i.step_key)),
-            )
+            _with_time(work_item_view(i, target), booked.get((i.case_id, i.step_key)))
             for i in items
         ]
-        audit_cases(ctx, uow, user, "worklist", sorted(cases))
+        audit_cases(ctx, uow, user, "worklist", case_ids)
         return views
 
     return run_use_case(ctx, "worklist", body)

@@ -8,7 +8,7 @@ user. Redirects are always relative (never built from the Host header).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib.resources import files
@@ -40,6 +40,7 @@ from essence.web import (
     worklist,
 )
 from essence.web.deps import WebState
+from essence.web.middleware import PageDefaultsMiddleware
 from essence.web.problems import (
     Problem,
     api_language,
@@ -50,7 +51,6 @@ from essence.web.problems import (
     problem_response,
     status_of,
 )
-from essence.web.security import security_headers
 
 
 def create_app(
@@ -87,8 +87,7 @@ def create_app(
         secure_cookies=secure_cookies,
         api_docs=api_docs_enabled,
     )
-    app.middleware("http")(security_headers)
-    app.middleware("http")(choose_language)
+    app.add_middleware(PageDefaultsMiddleware)
     app.mount("/static", StaticFiles(directory=str(files("essence.web") / "static")), "static")
     app.include_router(api.router)
     if api_docs_enabled:
@@ -106,20 +105,6 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(render.prepare)
     await run_in_threadpool(app.state.web.warm_up)
     yield
-
-
-async def choose_language(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Middleware: Swedish unless the user chose English (cookie) or the browser prefers it."""
-    chosen = request.cookies.get(i18n.LANGUAGE_COOKIE)
-    if chosen not in i18n.LANGUAGES:
-        chosen = i18n.from_accept_language(request.headers.get("Accept-Language"))
-    i18n.set_language(chosen or i18n.DEFAULT_LANGUAGE)
-    response = await call_next(request)
-    response.headers.setdefault("Content-Language", i18n.current_language())
-    response.headers.setdefault("Vary", "Accept-Language, Cookie")
-    return response
 
 
 def _wants_json(request: Request) -> bool:

@@ -18,7 +18,7 @@ from importlib.resources import files
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -118,7 +118,7 @@ def format_day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     day = local(value).date() if isinstance(value, datetime) else value
-    return format_date(day, "yyyy-MM-dd", locale=_LOCALES[_current.get()])
+    return day.isoformat()  # the same in both languages; Babel took 0.1 ms a call
 
 
 def format_weekday(value: date | None) -> str:
@@ -132,14 +132,14 @@ def format_time(value: datetime | None) -> str:
     """A clock time on the 24-hour clock in Stockholm, e.g. 09:15."""
     if value is None:
         return ""
-    return format_datetime(local(value), "HH:mm", tzinfo=STOCKHOLM, locale=_LOCALES["sv"])
+    return f"{local(value):%H:%M}"
 
 
 def format_moment(value: datetime | None) -> str:
     """A date and time in Stockholm, e.g. 2026-12-01 09:15."""
     if value is None:
         return ""
-    return format_datetime(local(value), "yyyy-MM-dd HH:mm", tzinfo=STOCKHOLM, locale="sv_SE")
+    return f"{local(value):%Y-%m-%d %H:%M}"
 
 
 def load_locales() -> None:

@@ -19,11 +19,23 @@ from essence.web import errors_i18n, i18n, terms
 from essence.web.problems import Problem
 from essence.web.timeline import badge
 
+
+def ask_to_complete(step_title: str, child_name: str) -> str:
+    """The worklist's "are you sure" for completing a step (a plain string, escaped once on
+    output: Jinja's translated Markup escapes its arguments again on every row)."""
+    return i18n.gettext("Mark “%(step)s” for %(child)s as done?") % {
+        "step": step_title,
+        "child": child_name,
+    }
+
+
 templates = Jinja2Templates(directory=str(files("essence.web") / "templates"))
 _env = templates.env
+_env.auto_reload = False  # package files: no stat() of the template on every page
 _env.add_extension("jinja2.ext.i18n")
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 _env.globals.update(
+    ask_to_complete=ask_to_complete,
     badge=badge,
     current_language=i18n.current_language,
     policy_label=terms.policy,

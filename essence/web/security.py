@@ -12,10 +12,9 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from essence.adapters.web_sessions import SESSION_SECONDS, Session
@@ -100,13 +99,3 @@ def set_session_cookie(response: Response, session: Session, *, secure: bool) ->
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
     """Remove the session cookie from the browser."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=secure)
-
-
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Middleware: CSP, no-sniff, frame-deny and no caching on every response."""
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
