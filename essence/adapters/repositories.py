@@ -487,13 +487,15 @@ class SqlClinicianRepository(ClinicianRepository):
             self.add_absence(clinician.id, absence)
 
     def get(self, clinician_id: str) -> Clinician:
-        record = self.session.get(ClinicianRecord, clinician_id)
+        record = self.session.execute(
+            _rows(ClinicianRecord).where(col(ClinicianRecord.id) == clinician_id)
+        ).first()
         if record is None:
             raise NotFound("clinician", clinician_id)
-        absences = self.session.exec(
-            select(AbsenceRecord).where(AbsenceRecord.clinician_id == clinician_id)
+        absences = self.session.execute(
+            _rows(AbsenceRecord).where(col(AbsenceRecord.clinician_id) == clinician_id)
         ).all()
-        return mapping.clinician_from_record(record, list(absences))
+        return mapping.clinician_from_record(record, list(absences))  # type: ignore[arg-type]
 
     def list(self, *, active_only: bool = True) -> list[Clinician]:
         query = select(ClinicianRecord).order_by(ClinicianRecord.profession, ClinicianRecord.id)

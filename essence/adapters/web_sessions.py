@@ -94,7 +94,10 @@ class SqlSessionStore:
         now = self.clock()
         table = WebSessionRecord.__table__  # type: ignore[attr-defined]
         digest = _digest(token)
-        with self.engine.connect() as connection:  # plain rows: this runs on every request
+        # Runs on every request: plain rows, in autocommit (no BEGIN and ROLLBACK around
+        # the one SELECT; a touch or an expiry commits on its own).
+        autocommit = {"isolation_level": "AUTOCOMMIT"}
+        with self.engine.connect().execution_options(**autocommit) as connection:
             row = connection.execute(
                 select(
                     table.c.user_id, table.c.role, table.c.csrf, table.c.created_at, table.c.seen_at
@@ -105,7 +108,6 @@ class SqlSessionStore:
             too_old = now - row.created_at > timedelta(seconds=self.lifetime_s)
             if too_old or now - row.seen_at > timedelta(seconds=self.idle_s):
                 connection.execute(delete(table).where(table.c.token_hash == digest))
-                connection.commit()
                 return None
             seen = row.seen_at
             if now - seen > timedelta(seconds=TOUCH_EVERY_S):
@@ -113,7 +115,6 @@ class SqlSessionStore:
                 connection.execute(
                     update(table).where(table.c.token_hash == digest).values(seen_at=now)
                 )
-                connection.commit()
             return Session(token, row.user_id, row.role, row.csrf, row.created_at, seen)
 
     def end(self, token: str | None) -> None:
