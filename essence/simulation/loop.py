@@ -16,7 +16,10 @@ until back. Events counted: arrivals and every heap event processed.
 
 One event's consequences run in the order of a recursive description (a step done makes its
 successors ready one after another; a release starts its parts at once), but flattened into a
-small list of requests and of jobs to start, so each piece of logic is compiled once.
+small list of requests and of jobs to start, so each piece of logic is compiled once. It stays
+one function on purpose: numba passes every array of the tables as separate arguments, so
+compiled helpers that take the tables cost more per event than the work they do (only small
+leaf helpers over a few arrays are split out).
 """
 
 from __future__ import annotations
