@@ -31,7 +31,6 @@ class Staff:
         days: int,
         rng: np.random.Generator,
         window: tuple[float, float],
-        queue_room: int = FIRST_QUEUE_ROOM,
     ) -> None:
         professions = len(model.professions)
         self.professions = professions
@@ -49,7 +48,7 @@ class Staff:
             cums = cumulative_minutes(caps)
         else:
             caps = cums = np.zeros((total, 0))
-        room = (len(sizes), queue_room)
+        room = (len(sizes), FIRST_QUEUE_ROOM)
         self.pools = Pools(
             pool_of=pool_of,
             idle=idle,
