@@ -1,4 +1,5 @@
 """The capacity simulator: a purpose-built discrete-event engine of the ESSENCE pathway.
 
-Pure numpy and Python (no Prefect, no SQL); validated against queueing theory in the tests.
+numpy and Python, the event loop compiled with numba (no Prefect, no SQL); validated against
+queueing theory in the tests.
 """

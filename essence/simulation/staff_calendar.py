@@ -2,12 +2,12 @@
 
 A staff member's minutes per day come from the roster (capped), minus Swedish public holidays,
 summer vacation and sick days. Work is fluid within a day: a 120-minute step on a 360-minute
-day takes a third of it; `finish_day` inverts the cumulative minutes with a binary search.
+day takes a third of it; `finish_day` inverts the cumulative minutes with a binary search
+(plain code over numpy arrays: essence.simulation.loop compiles the same function).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -70,12 +70,9 @@ def _remove_vacations(minutes: np.ndarray, scenario: Scenario, rng: np.random.Ge
 
 
 def finish_day(
-    cap: list[float], cum: list[float], rate: float, start_day: float, work_minutes: float
+    cap: np.ndarray, cum: np.ndarray, rate: float, start_day: float, work_minutes: float
 ) -> float:
     """The day (float) at which `work_minutes` of work begun at `start_day` is done.
-
-    A plain function over plain lists, so the engine's event loop can call it without
-    attribute look-ups.
 
     Args:
         cap: Clinical minutes per day of one staff member (empty: no calendar).
@@ -84,7 +81,7 @@ def finish_day(
         start_day: When the work begins, days since the simulation start.
         work_minutes: Minutes of work.
     """
-    days = len(cap)
+    days = cap.shape[0]
     if not days:
         return start_day + work_minutes / rate
     d = int(start_day)
@@ -96,10 +93,17 @@ def finish_day(
         if work_minutes <= left:
             return start_day + work_minutes / minutes
     target = cum[d] + (start_day - d) * minutes + work_minutes
-    k = bisect_right(cum, target) - 1
+    k = np.searchsorted(cum, target, side="right") - 1
     if k >= days:
-        return float(days) + (target - cum[-1]) / rate
+        return float(days) + (target - cum[days]) / rate
     return k + (target - cum[k]) / cap[k]
+
+
+def cumulative_minutes(minutes: np.ndarray) -> np.ndarray:
+    """Minutes before each day along the last axis (one more entry than days, from 0)."""
+    cum = np.zeros((*minutes.shape[:-1], minutes.shape[-1] + 1))
+    np.cumsum(minutes, axis=-1, out=cum[..., 1:])
+    return cum
 
 
 class WorkClock:
@@ -114,13 +118,12 @@ class WorkClock:
     def __init__(self, minutes: np.ndarray | None = None, rate: float = 1440.0) -> None:
         self.rate = rate
         if minutes is None:
-            self.cap: list[float] = []
-            self.cum: list[float] = []
-            self.days = 0
+            self.cap = np.zeros(0)
+            self.cum = np.zeros(0)
         else:
-            self.cap = minutes.tolist()
-            self.cum = np.concatenate(([0.0], np.cumsum(minutes))).tolist()
-            self.days = len(self.cap)
+            self.cap = np.asarray(minutes, dtype=float)
+            self.cum = cumulative_minutes(self.cap)
+        self.days = self.cap.shape[0]
 
     def finish_day(self, start_day: float, work_minutes: float) -> float:
         """The day (float) at which `work_minutes` of work begun at `start_day` is done."""
@@ -135,5 +138,5 @@ class WorkClock:
     def _position(self, day: float) -> float:
         d = min(int(day), self.days)
         if d >= self.days:
-            return self.cum[-1]
-        return self.cum[d] + (day - d) * self.cap[d]
+            return float(self.cum[-1])
+        return float(self.cum[d] + (day - d) * self.cap[d])
