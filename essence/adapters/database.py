@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 
 from essence.domain.errors import DatabaseUnavailable, InfrastructureError, InvalidInput
+
+IDLE_PING_S = 30.0  # a pooled connection idle longer than this is checked before use
 
 
 def describe_url(url: str) -> str:
@@ -43,8 +46,39 @@ def create_database_engine(url: str, *, connect_timeout_s: int = 5) -> Engine:
         return engine
     if backend == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": connect_timeout_s}
-        return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        engine = create_engine(url, connect_args=connect_args)
+        _ping_idle_connections(engine)
+        return engine
     raise InvalidInput("database url", describe_url(url), "use sqlite:/// or postgresql+psycopg://")
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Before a pooled connection that lay idle over IDLE_PING_S seconds is used, check that the
+    server still answers (a restart or a firewall may have dropped it overnight); a dead one
+    is replaced without the caller noticing.
+
+    A connection in steady use is not pinged: SQLAlchemy's `pool_pre_ping` pinged before
+    every use, two round trips of every web request. If the server goes away between two
+    uses, the statement fails, the pool drops its connections, and the use case retries
+    (`run_use_case`, a lost connection is transient).
+    """
+
+    def note_return(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # whatever the driver raises for a dead socket
+            raise DisconnectionError() from error
+        if not alive:
+            raise DisconnectionError()
+
+    event.listen(engine, "checkin", note_return)
+    event.listen(engine, "checkout", ping_if_idle)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session as DbSession
 
 from models.web import WebPreferenceRecord, WebSessionRecord
@@ -88,9 +89,21 @@ class SqlSessionStore:
         return session
 
     def get(self, token: str | None) -> Session | None:
-        """The live session of a cookie token, or None (expired ones are deleted)."""
+        """The live session of a cookie token, or None (expired ones are deleted).
+
+        A connection the database dropped since its last use (a restart) is replaced and the
+        lookup runs once more, as the use cases retry theirs.
+        """
         if not token or len(token) > 100:
             return None
+        try:
+            return self._lookup(token)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return self._lookup(token)
+
+    def _lookup(self, token: str) -> Session | None:
         now = self.clock()
         table = WebSessionRecord.__table__  # type: ignore[attr-defined]
         digest = _digest(token)

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from essence import bootstrap
+from essence.adapters import database
 from essence.adapters.db_errors import Fault, classify
 from essence.adapters.integrity import integrity_error, violation_of
 from essence.domain.access import Role, User
@@ -27,7 +29,7 @@ from essence.services import context as context_module
 from essence.services.backoff import Backoff
 from essence.services.context import ServiceContext, run_use_case
 from flows.retry import is_transient
-from tests.conftest import POSTGRES_REACHABLE, postgres_admin_url
+from tests.conftest import POSTGRES_REACHABLE, _reset_postgres, postgres_admin_url
 
 needs_postgres = pytest.mark.skipif(not POSTGRES_REACHABLE, reason="PostgreSQL not reachable")
 
@@ -258,3 +260,55 @@ def test_every_backoff_wait_lies_within_its_bound(
 
     backoff = Backoff(base_s=base, cap_s=cap, rng=np.random.default_rng(seed))
     assert 0.0 <= backoff.delay_s(attempt) <= min(cap, base * 2**attempt)
+
+
+def _terminate(url: str, pids: list[int] | None = None) -> int:
+    """Drop the connections `pids` (all but the killer's own when None) to `url`'s database,
+    as a server restart looks to a pool; returns how many were dropped."""
+    killer = _pg_engine()
+    which = "pid = ANY(:pids)" if pids is not None else "pid <> pg_backend_pid()"
+    with killer.connect() as connection:
+        dropped = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                f"WHERE datname = :name AND {which}"
+            ),
+            {"name": make_url(url).database, "pids": pids or []},
+        ).scalar_one()
+    killer.dispose()
+    return int(dropped)
+
+
+@needs_postgres
+def test_an_idle_pooled_connection_the_server_dropped_is_replaced_before_use(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "IDLE_PING_S", 0.0)  # every returned connection counts as idle
+    engine = database.create_database_engine(postgres_database)
+    with engine.connect() as connection:
+        first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert _terminate(postgres_database, [first]) == 1
+    with engine.connect() as connection:
+        second = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    engine.dispose()
+    assert second != first
+
+
+@needs_postgres
+def test_a_use_case_and_a_web_session_survive_a_dropped_busy_connection(
+    postgres_database: str,
+) -> None:
+    from essence.adapters.web_sessions import SqlSessionStore
+    from essence.services import team
+
+    _reset_postgres(postgres_database)
+    bootstrap.initialise(database_url=postgres_database, demo_team=True)
+    ctx = bootstrap.context(user_id="coord-1", database_url=postgres_database)
+    sessions = SqlSessionStore(bootstrap.engine_for(postgres_database))
+    signed_in = sessions.create("coord-1", "coordinator")
+    before = len(team.list_clinicians(ctx))
+    assert _terminate(postgres_database) >= 1  # in use a moment ago: not pinged
+    assert len(team.list_clinicians(ctx)) == before  # the lost connection is retried
+    assert _terminate(postgres_database) >= 1
+    found = sessions.get(signed_in.token)
+    assert found is not None and found.user_id == "coord-1"
