@@ -19,6 +19,7 @@ starts within one think time of the clock (ramp-up), not all in the same millise
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -34,8 +35,8 @@ import uuid
 import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -121,15 +122,17 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds (user + system) the live PostgreSQL processes on this machine have used
-    (0 when PostgreSQL runs elsewhere): the database shares the cores with the app."""
+def postgres_cpu_seconds(database: str) -> float:
+    """CPU seconds (user + system) of the live PostgreSQL backends serving `database` on
+    this machine (0 when PostgreSQL runs elsewhere): the database shares the cores with the
+    app. Backends show their database in their command line."""
     total = 0.0
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if comm.read_text().strip() == "postgres":
-                total += cpu_seconds(int(comm.parent.name))
-        except OSError:
+            words = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if words[:1] == ["postgres:"] and database in words:
+                total += cpu_seconds(int(cmdline.parent.name))
+        except (OSError, IndexError):
             continue
     return total
 
@@ -166,12 +169,47 @@ def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[byte
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/login")
+            probe.getresponse().read()
+            probe.close()
             return server
-        except httpx.HTTPError:
+        except OSError:
             time.sleep(0.1)
     server.kill()
     raise SystemExit("the web app did not start within 120 s")
+
+
+class Browser:
+    """A keep-alive HTTP/1.1 connection with the session's cookies and headers (stdlib
+    http.client: the load generator shares the cores with the server, and httpx cost it
+    about three times the CPU per request)."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.headers: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, json_body: object = None) -> tuple[int, str]:
+        """Send one request; returns (status, body text)."""
+        headers = dict(self.headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _sep, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 class Client(threading.Thread):
@@ -197,14 +235,14 @@ class Client(threading.Thread):
         self.rng = random.Random(slot * 7919 + zlib.crc32(user.encode()) % 1000)
 
     def timed(
-        self, kind: str, client: httpx.Client, method: str, path: str, **options: object
-    ) -> httpx.Response:
+        self, kind: str, client: Browser, method: str, path: str, json_body: object = None
+    ) -> tuple[int, str]:
         """Send one request and record its latency (ms) and status under `kind`."""
         started = time.perf_counter()
-        response = client.request(method, path, **options)  # type: ignore[arg-type]
+        status, text = client.request(method, path, json_body)
         self.latency[kind].append((time.perf_counter() - started) * 1000)
-        self.statuses[f"{kind} {response.status_code}"] += 1
-        return response
+        self.statuses[f"{kind} {status}"] += 1
+        return status, text
 
     def think(self) -> None:
         """Pause like a person between clicks (uniform around the mean think time)."""
@@ -214,12 +252,13 @@ class Client(threading.Thread):
 
     def sign_in(self) -> None:
         """Open this client's session (before the clock starts: hashing is slow on purpose)."""
-        self.client = httpx.Client(base_url=self.base, timeout=60)
-        session = self.client.post(
-            "/api/v1/session", json={"user_id": self.user, "password": self.password}
+        self.client = Browser(self.base)
+        status, text = self.client.request(
+            "POST", "/api/v1/session", {"user_id": self.user, "password": self.password}
         )
-        session.raise_for_status()
-        self.client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
+        if status != 200:
+            raise SystemExit(f"sign-in of a benchmark clinician failed: HTTP {status}")
+        self.client.headers["X-CSRF-Token"] = json.loads(text)["csrf_token"]
 
     def run(self) -> None:
         client = self.client
@@ -229,7 +268,7 @@ class Client(threading.Thread):
             time.sleep(self.rng.uniform(0, self.think_s))
         try:
             while time.monotonic() < self.until:
-                page = self.timed("page /worklist", client, "GET", "/worklist").text
+                page = self.timed("page /worklist", client, "GET", "/worklist")[1]
                 mine = [
                     (case_id, key)
                     for case_id, key, state in ROW.findall(page)
@@ -243,14 +282,14 @@ class Client(threading.Thread):
                 self.think()
                 if time.monotonic() >= self.until:
                     break
-                done = self.timed(
+                status, _text = self.timed(
                     "api complete",
                     client,
                     "POST",
                     f"/api/v1/cases/{case_id}/steps/{key}/complete",
-                    json={"outcome": "load test"},
+                    {"outcome": "load test"},
                 )
-                if done.status_code == 200:
+                if status == 200:
                     self.completed.append((case_id, key))
                 self.think()
         finally:
@@ -342,7 +381,7 @@ def main() -> None:
         machine = machine_load("before")
         server_cpu, database_cpu, client_cpu = (
             cpu_seconds(server.pid),
-            postgres_cpu_seconds(),
+            postgres_cpu_seconds(name),
             own_cpu_seconds(),
         )
         begun = time.perf_counter()
@@ -352,7 +391,7 @@ def main() -> None:
             client.join()
         wall = time.perf_counter() - begun
         server_cpu = cpu_seconds(server.pid) - server_cpu
-        database_cpu = postgres_cpu_seconds() - database_cpu
+        database_cpu = postgres_cpu_seconds(name) - database_cpu
         client_cpu = own_cpu_seconds() - client_cpu
         machine.update(machine_load("after"))
     except BaseException:
