@@ -51,6 +51,11 @@ def _step_record(url: str, case_id: str, step: str) -> tuple[str, int]:
     return state, done
 
 
+# The wire message of COMMIT itself (simple query: 'Q', int32 length, text, NUL); a bare
+# b"COMMIT" would also match "BEGIN ISOLATION LEVEL READ COMMITTED".
+COMMIT_MESSAGE = b"Q\x00\x00\x00\x0bCOMMIT\x00"
+
+
 @pytest.fixture
 def proxied(postgres_database: str) -> Iterator[tuple[str, str, CuttingProxy]]:
     """(direct URL, URL through a cutting proxy, the proxy) on a fresh PostgreSQL schema."""
@@ -72,8 +77,8 @@ def proxied(postgres_database: str) -> Iterator[tuple[str, str, CuttingProxy]]:
     ("marker", "forward", "expected"),
     [
         (b"INSERT INTO audit_event", False, {200}),  # cut before the commit: retried
-        (b"COMMIT", False, {503}),  # cut as the commit is sent: not stored
-        (b"COMMIT", True, {503}),  # cut after the server committed: stored once
+        (COMMIT_MESSAGE, False, {503}),  # cut as the commit is sent: not stored
+        (COMMIT_MESSAGE, True, {503}),  # cut after the server committed: stored once
     ],
 )
 def test_cut_connection_mid_completion_answers_503_or_completes_once(
@@ -112,7 +117,7 @@ def test_cut_connection_during_a_cli_completion_exits_1_with_one_line(
     bootstrap.initialise(database_url=through, demo_team=True)
     ctx = bootstrap.context(user_id="coord-1", database_url=through, clock=clock)
     case = cases.open_case(ctx, referral())
-    proxy.arm(b"COMMIT", forward=True)
+    proxy.arm(COMMIT_MESSAGE, forward=True)
     result = CliRunner().invoke(
         app,
         ["--as", "coord-1", "step", "complete", case.id, "intake"],
