@@ -7,6 +7,7 @@ user. Redirects are always relative (never built from the Host header).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -101,9 +102,14 @@ def create_app(
 
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Before the server takes requests: compile the templates and open the database."""
+    """Before the server takes requests: compile the templates and open the database; then
+    move everything loaded so far out of the garbage collector's sight (`gc.freeze`): the
+    libraries' ~180,000 long-lived objects made each full collection cost about 0.1 s, paid
+    every few dozen requests."""
     await run_in_threadpool(render.prepare)
     await run_in_threadpool(app.state.web.warm_up)
+    gc.collect()
+    gc.freeze()
     yield
 
 
