@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import Select, Update, and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy import select as select_rows
@@ -40,6 +41,55 @@ _TEMPLATE_CACHE: dict[tuple[str, int, str], PathwayTemplate] = {}
 _ID_CHUNK = 500
 OPEN_CASE_STATES = [s.value for s in CaseState if s.is_open]
 _WORKING_CASE_STATES = ["consented", "assessing", "feedback-given"]  # steps can be worked on
+
+# Statements of the per-request read paths, built once (see `_rows_where`).
+_TEMPLATE_HEADS = select_rows(
+    PathwayTemplateRecord.id,
+    PathwayTemplateRecord.name,
+    PathwayTemplateRecord.version,
+    PathwayTemplateRecord.fingerprint,
+)
+_USER_ROW = select_rows(UserRecord.id, UserRecord.role, UserRecord.clinician_id).where(
+    col(UserRecord.id) == bindparam("user_id")
+)
+_ASSIGNEES = select_rows(
+    StepAssignmentRecord.case_id, StepAssignmentRecord.step_key, StepAssignmentRecord.clinician_id
+).where(col(StepAssignmentRecord.case_id).in_(bindparam("values", expanding=True)))
+# A clinician's open steps (in the given states) and the requested ones booked on or before
+# `booked_until`, with the child and the pathway (date.min: none booked ahead).
+_WORKLIST = (
+    select_rows(
+        StepRecord.case_id,
+        StepRecord.key,
+        StepRecord.state,
+        StepRecord.ready_on,
+        StepRecord.planned_on,
+        CaseRecord.child_name,
+        CaseRecord.personnummer,
+        CaseRecord.template_id,
+    )
+    .join(
+        StepAssignmentRecord,
+        and_(
+            StepAssignmentRecord.case_id == StepRecord.case_id,
+            StepAssignmentRecord.step_key == StepRecord.key,
+        ),
+    )
+    .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
+    .where(StepAssignmentRecord.clinician_id == bindparam("clinician"))
+    .where(
+        or_(
+            col(StepRecord.state).in_(bindparam("states", expanding=True)),
+            and_(
+                col(StepRecord.state) == StepState.REQUESTED.value,
+                col(StepRecord.planned_on).is_not(None),
+                col(StepRecord.planned_on) <= bindparam("booked_until"),
+            ),
+        )
+    )
+    .where(col(CaseRecord.state).in_(_WORKING_CASE_STATES))
+    .distinct()
+)
 OPEN_STEP_STATES = (StepState.REQUESTED, StepState.READY, StepState.IN_PROGRESS, StepState.ON_HOLD)
 
 
@@ -92,9 +142,7 @@ class SqlPathwayRepository(PathwayRepository):
         """Every stored template by row id (the JSON is read only for versions not parsed
         yet in this process; a case read needs the templates on every request)."""
         table = PathwayTemplateRecord
-        heads = self.session.execute(
-            select_rows(table.id, table.name, table.version, table.fingerprint)
-        ).all()
+        heads = self.session.execute(_TEMPLATE_HEADS).all()
         missing = [h.id for h in heads if (h.name, h.version, h.fingerprint) not in _TEMPLATE_CACHE]
         if missing:
             for row in self.session.exec(select(table).where(col(table.id).in_(missing))):
@@ -115,6 +163,17 @@ def _rows(model: type) -> Select:  # type: ignore[type-arg]
     (the read paths only look at the values; building identity-mapped objects costs more
     than the query)."""
     return select_rows(*model.__table__.columns)  # type: ignore[attr-defined]
+
+
+@cache
+def _rows_where(model: type, column: str, *, many: bool = False) -> Select:  # type: ignore[type-arg]
+    """`_rows(model)` where `column` equals the parameter `value` (with `many`: is in the list
+    `values`), built once: on the hot paths, building and keying a statement cost about as
+    much CPU as running it."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if many:
+        return _rows(model).where(table.c[column].in_(bindparam("values", expanding=True)))
+    return _rows(model).where(table.c[column] == bindparam("value"))
 
 
 def _parse_template(row: PathwayTemplateRecord) -> PathwayTemplate:
@@ -141,9 +200,7 @@ class SqlCaseRepository(CaseRepository):
         return self._templates[template_id]
 
     def get(self, case_id: str) -> Case:
-        record = self.session.execute(
-            _rows(CaseRecord).where(col(CaseRecord.id) == case_id)
-        ).first()
+        record = self.session.execute(_rows_where(CaseRecord, "id"), {"value": case_id}).first()
         if record is None:
             raise NotFound("case", case_id)
         return self._build([record])[0]  # type: ignore[list-item]
@@ -170,18 +227,14 @@ class SqlCaseRepository(CaseRepository):
         consents: dict[str, list[GuardianConsentRecord]] = defaultdict(list)
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
-            for row in self.session.execute(
-                _rows(StepRecord).where(col(StepRecord.case_id).in_(chunk))
+            for model, found in (
+                (StepRecord, steps),
+                (StepAssignmentRecord, assignments),
+                (GuardianConsentRecord, consents),
             ):
-                steps[row.case_id].append(row)
-            for row in self.session.execute(
-                _rows(StepAssignmentRecord).where(col(StepAssignmentRecord.case_id).in_(chunk))
-            ):
-                assignments[row.case_id].append(row)
-            for row in self.session.execute(
-                _rows(GuardianConsentRecord).where(col(GuardianConsentRecord.case_id).in_(chunk))
-            ):
-                consents[row.case_id].append(row)
+                query = _rows_where(model, "case_id", many=True)
+                for row in self.session.execute(query, {"values": chunk}):
+                    found[row.case_id].append(row)
         cases = []
         for record in records:
             case = mapping.case_from_records(
@@ -220,39 +273,14 @@ class SqlCaseRepository(CaseRepository):
     def worklist(
         self, clinician_id: str, states: Iterable[str], booked_until: date | None = None
     ) -> list[WorkItem]:
-        wanted = col(StepRecord.state).in_(list(states))
-        if booked_until is not None:
-            booked = and_(
-                col(StepRecord.state) == StepState.REQUESTED.value,
-                col(StepRecord.planned_on).is_not(None),
-                col(StepRecord.planned_on) <= booked_until,
-            )
-            wanted = or_(wanted, booked)
-        query = (
-            select_rows(
-                StepRecord.case_id,
-                StepRecord.key,
-                StepRecord.state,
-                StepRecord.ready_on,
-                StepRecord.planned_on,
-                CaseRecord.child_name,
-                CaseRecord.personnummer,
-                CaseRecord.template_id,
-            )
-            .join(
-                StepAssignmentRecord,
-                and_(
-                    StepAssignmentRecord.case_id == StepRecord.case_id,
-                    StepAssignmentRecord.step_key == StepRecord.key,
-                ),
-            )
-            .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
-            .where(StepAssignmentRecord.clinician_id == clinician_id)
-            .where(wanted)
-            .where(col(CaseRecord.state).in_(_WORKING_CASE_STATES))
-            .distinct()
-        )
-        rows = self.session.execute(query).all()
+        rows = self.session.execute(
+            _WORKLIST,
+            {
+                "clinician": clinician_id,
+                "states": list(states),
+                "booked_until": booked_until or date.min,
+            },
+        ).all()
         assignees = self._assignees({row.case_id for row in rows})
         items = [
             WorkItem(
@@ -275,14 +303,11 @@ class SqlCaseRepository(CaseRepository):
 
     def _assignees(self, case_ids: Iterable[str]) -> dict[tuple[str, str], set[str]]:
         """Who is assigned to each step of the given cases, by (case id, step key)."""
-        table = StepAssignmentRecord
         found: dict[tuple[str, str], set[str]] = defaultdict(set)
         wanted = sorted(case_ids)
         for start in range(0, len(wanted), _ID_CHUNK):
-            query = select_rows(table.case_id, table.step_key, table.clinician_id).where(
-                col(table.case_id).in_(wanted[start : start + _ID_CHUNK])
-            )
-            for case_id, step_key, clinician_id in self.session.execute(query):
+            chunk = {"values": wanted[start : start + _ID_CHUNK]}
+            for case_id, step_key, clinician_id in self.session.execute(_ASSIGNEES, chunk):
                 found[case_id, step_key].add(clinician_id)
         return found
 
@@ -488,12 +513,12 @@ class SqlClinicianRepository(ClinicianRepository):
 
     def get(self, clinician_id: str) -> Clinician:
         record = self.session.execute(
-            _rows(ClinicianRecord).where(col(ClinicianRecord.id) == clinician_id)
+            _rows_where(ClinicianRecord, "id"), {"value": clinician_id}
         ).first()
         if record is None:
             raise NotFound("clinician", clinician_id)
         absences = self.session.execute(
-            _rows(AbsenceRecord).where(col(AbsenceRecord.clinician_id) == clinician_id)
+            _rows_where(AbsenceRecord, "clinician_id"), {"value": clinician_id}
         ).all()
         return mapping.clinician_from_record(record, list(absences))  # type: ignore[arg-type]
 
@@ -545,10 +570,8 @@ class SqlUserRepository(UserRepository):
             raise integrity_error(error, {"clinician_id": user.clinician_id}) from None
 
     def get(self, user_id: str) -> User:
-        table = UserRecord
-        record = self.session.execute(
-            select_rows(table.id, table.role, table.clinician_id).where(col(table.id) == user_id)
-        ).first()  # a plain row: every use case resolves its user
+        # a plain row from a statement built once: every use case resolves its user
+        record = self.session.execute(_USER_ROW, {"user_id": user_id}).first()
         if record is None:
             raise NotFound("user", user_id)
         return User(record.id, Role(record.role), record.clinician_id)

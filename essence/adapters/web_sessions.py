@@ -12,11 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session as DbSession
 
 from models.web import WebPreferenceRecord, WebSessionRecord
+
+_TABLE = WebSessionRecord.__table__  # type: ignore[attr-defined]
+_BY_DIGEST = _TABLE.c.token_hash == bindparam("digest")
+_SESSION_ROW = select(
+    _TABLE.c.user_id, _TABLE.c.role, _TABLE.c.csrf, _TABLE.c.created_at, _TABLE.c.seen_at
+).where(_BY_DIGEST)
+_TOUCH_SESSION = update(_TABLE).where(_BY_DIGEST).values(seen_at=bindparam("now"))
+_END_SESSION = delete(_TABLE).where(_BY_DIGEST)
 
 SESSION_SECONDS = 8 * 3600
 IDLE_SECONDS = 30 * 60
@@ -105,29 +113,22 @@ class SqlSessionStore:
 
     def _lookup(self, token: str) -> Session | None:
         now = self.clock()
-        table = WebSessionRecord.__table__  # type: ignore[attr-defined]
-        digest = _digest(token)
-        # Runs on every request: plain rows, in autocommit (no BEGIN and ROLLBACK around
-        # the one SELECT; a touch or an expiry commits on its own).
+        key = {"digest": _digest(token)}
+        # Runs on every request: plain rows from statements built once, in autocommit (no
+        # BEGIN and ROLLBACK around the one SELECT; a touch or an expiry commits on its own).
         autocommit = {"isolation_level": "AUTOCOMMIT"}
         with self.engine.connect().execution_options(**autocommit) as connection:
-            row = connection.execute(
-                select(
-                    table.c.user_id, table.c.role, table.c.csrf, table.c.created_at, table.c.seen_at
-                ).where(table.c.token_hash == digest)
-            ).first()
+            row = connection.execute(_SESSION_ROW, key).first()
             if row is None:
                 return None
             too_old = now - row.created_at > timedelta(seconds=self.lifetime_s)
             if too_old or now - row.seen_at > timedelta(seconds=self.idle_s):
-                connection.execute(delete(table).where(table.c.token_hash == digest))
+                connection.execute(_END_SESSION, key)
                 return None
             seen = row.seen_at
             if now - seen > timedelta(seconds=TOUCH_EVERY_S):
                 seen = now
-                connection.execute(
-                    update(table).where(table.c.token_hash == digest).values(seen_at=now)
-                )
+                connection.execute(_TOUCH_SESSION, {**key, "now": now})
             return Session(token, row.user_id, row.role, row.csrf, row.created_at, seen)
 
     def end(self, token: str | None) -> None:

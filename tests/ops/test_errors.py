@@ -307,8 +307,11 @@ def test_a_use_case_and_a_web_session_survive_a_dropped_busy_connection(
     sessions = SqlSessionStore(bootstrap.engine_for(postgres_database))
     signed_in = sessions.create("coord-1", "coordinator")
     before = len(team.list_clinicians(ctx))
-    assert _terminate(postgres_database) >= 1  # in use a moment ago: not pinged
-    assert len(team.list_clinicians(ctx)) == before  # the lost connection is retried
-    assert _terminate(postgres_database) >= 1
-    found = sessions.get(signed_in.token)
-    assert found is not None and found.user_id == "coord-1"
+    try:
+        assert _terminate(postgres_database) >= 1  # in use a moment ago: not pinged
+        assert len(team.list_clinicians(ctx)) == before  # the lost connection is retried
+        assert _terminate(postgres_database) >= 1
+        found = sessions.get(signed_in.token)
+        assert found is not None and found.user_id == "coord-1"
+    finally:  # later tests share this database's pool: leave no dropped connection in it
+        bootstrap.engine_for(postgres_database).dispose()
