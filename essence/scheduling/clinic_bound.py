@@ -3,24 +3,29 @@
 Each part bounds one term of the objective (`clinic_objective.evaluate`) for any plan that
 places the same steps: lead time from each case's critical path, today, waiting lags and
 the earliest day its professions have room, tightened by the capacity of each profession
-over the horizon (the k-th feedback cannot come before the day the team has worked the k
-smallest workloads); step days the same way per step; visit days from the 4-hour cap and
-waiting lags between family steps; staff km from the trips the minutes away need; the
-clinicians already fixed for a child. The sum is a valid bound, so the gap against it
-tells how far from optimal a plan can be, and the parts show where that gap sits.
+over the horizon (the k-th feedback cannot come before the k-th workload is done when the
+team works shortest-remaining-first, counting only minutes step lengths can fill); step
+days the same way per profession and per pathway step; visit days from the 4-hour cap,
+waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
+trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
+bound, so the gap against it tells how far from optimal a plan can be, and the parts show
+where that gap sits.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from ortools.graph.python import linear_sum_assignment
 
 from essence.scheduling.clinic_greedy import Assignment, DayLoad, task_order
 from essence.scheduling.clinic_instance import Instance, Task
 from essence.scheduling.clinic_objective import lateness_cost, lead_offset_days
+from essence.scheduling.clinic_visit_bound import min_visit_days
 
 NONE = -(10**9)
 
@@ -64,7 +69,10 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
     earliest = earliest_days(instance, assignment, fixed, load)
     free = [t for t in placed if t.index not in fixed]
     weights = instance.settings.weights
-    step_days = weights.step_day * _step_days(instance, free, earliest, load)
+    step_days = weights.step_day * max(
+        _step_days(instance, free, earliest, load),
+        _step_days_by_key(instance, placed, fixed, earliest, load),
+    )
     return BoundParts(
         lead=_lead(instance, placed, fixed, earliest, load),
         step_days=step_days,
@@ -161,23 +169,23 @@ def _rank_days(
     load: DayLoad,
 ) -> list[int]:
     """Day before which the k-th feedback cannot come, for k = 1..n (per profession: the
-    first day the team has had the minutes for the k smallest workloads; the largest over
-    professions)."""
+    k-th completion day when each case's workload of that profession, released on the
+    earliest day of its first step needing it, is worked in shortest-remaining-first
+    order; the largest over professions)."""
     ancestors = _ancestors_by_case(instance, feedback, placed, fixed)
     ranks = [0] * len(feedback)
     professions = {p for t in placed for p in t.step.professions}
     for profession in professions:
-        workloads = []
-        first = instance.horizon
+        jobs = []
         for task in feedback:
-            minutes = 0
+            minutes, release = 0, instance.horizon
             for member in ancestors[task.index]:
                 count = sum(1 for p in member.step.professions if p == profession)
                 if count:
                     minutes += count * member.staff_minutes
-                    first = min(first, earliest[member.index])
-            workloads.append(minutes)
-        days = _completion_days(instance, profession, sorted(workloads), first, load)
+                    release = min(release, earliest[member.index])
+            jobs.append((release, minutes))
+        days = srpt_days(_profession_capacity(instance, profession, load), jobs)
         ranks = [max(a, b) for a, b in zip(ranks, days, strict=True)]
     return ranks
 
@@ -200,33 +208,74 @@ def _ancestors_by_case(
     return result
 
 
-def _completion_days(
-    instance: Instance, profession: object, workloads: list[int], first: int, load: DayLoad
-) -> list[int]:
-    """For sorted workloads: the first day by which the profession's free minutes from
-    `first` on cover the k smallest (a preemptive single-resource relaxation)."""
-    capacity = _profession_capacity(instance, profession, load)
-    days = []
-    need = cumulative = 0
-    day = max(0, first) - 1
-    for minutes in workloads:
-        need += minutes
-        if need == 0:
-            days.append(0)
-            continue
-        while cumulative < need and day + 1 < instance.horizon:
-            day += 1
-            cumulative += capacity[day]
-        days.append(day if cumulative >= need else instance.horizon)
-    return days
+def srpt_days(capacity: list[int], jobs: list[tuple[int, int]]) -> list[int]:
+    """Sorted completion days of jobs (release day, minutes) on one pooled resource with
+    `capacity[day]` minutes a day, preemptive, shortest remaining work first; a job not
+    done within the days gets `len(capacity)`, one of no minutes day 0.
+
+    Argument: pooling the profession's minutes of a day into one machine and letting work
+    split anywhere only relaxes the plan. On the machine's working-time axis (days laid end
+    to end by their minutes) shortest-remaining-first leaves the fewest jobs unfinished at
+    every instant (Schrage 1968; Smith 1978, Oper. Res. 26(1)), and a day is a monotone
+    function of that axis; so in any plan the k-th job done is done no earlier than the
+    k-th here.
+    """
+    horizon = len(capacity)
+    days = [0 for _, minutes in jobs if minutes <= 0]
+    pending = sorted((max(0, r), m) for r, m in jobs if m > 0)
+    heap: list[int] = []
+    position = 0
+    for day in range(horizon):
+        while position < len(pending) and pending[position][0] <= day:
+            heapq.heappush(heap, pending[position][1])
+            position += 1
+        left = capacity[day]
+        while heap and left > 0:
+            remaining = heapq.heappop(heap)
+            if remaining <= left:
+                left -= remaining
+                days.append(day)
+            else:
+                heapq.heappush(heap, remaining - left)
+                left = 0
+    days += [horizon] * (len(jobs) - len(days))
+    return sorted(days)
 
 
 def _profession_capacity(instance: Instance, profession: object, load: DayLoad) -> list[int]:
+    """Minutes per day the profession can give the free steps: per clinician, the most
+    that step lengths can add up to within its free minutes (three 90-minute steps do not
+    fit in 240 minutes, so 180 can be used)."""
     team = [c.id for c in instance.clinicians.values() if c.profession == profession]
+    lengths = tuple(
+        sorted(
+            {
+                t.staff_minutes
+                for t in instance.tasks
+                if not t.fixed and profession in t.step.professions
+            }
+        )
+    )
     return [
-        sum(max(0, instance.capacity[c][day] - load.minutes[(c, day)]) for c in team)
+        sum(
+            usable_minutes(max(0, instance.capacity[c][day] - load.minutes[(c, day)]), lengths)
+            for c in team
+        )
         for day in range(instance.horizon)
     ]
+
+
+@lru_cache(maxsize=4096)
+def usable_minutes(free: int, lengths: tuple[int, ...]) -> int:
+    """The largest sum of step lengths (each used any number of times) at most `free`
+    minutes: a clinician's steps on one day add up to no more (a valid capacity bound,
+    since every step a clinician takes has one of these lengths)."""
+    if not lengths:
+        return 0
+    reachable = [True] + [False] * free
+    for total in range(1, free + 1):
+        reachable[total] = any(n <= total and reachable[total - n] for n in lengths)
+    return max(total for total in range(free + 1) if reachable[total])
 
 
 def _min_assignment(costs: list[list[int]]) -> int:
@@ -247,16 +296,37 @@ def _step_days(
     instance: Instance, free: list[Task], earliest: dict[int, int], load: DayLoad
 ) -> int:
     """Sum of step days: each profession's steps (by their first profession) cannot all be
-    early when its minutes are short; paired sorted with their earliest days."""
+    early when its minutes are short (`srpt_days` from their earliest days)."""
     by_profession: dict[object, list[Task]] = defaultdict(list)
     for task in free:
         by_profession[task.step.professions[0]].append(task)
     total = 0
     for profession, tasks in by_profession.items():
+        capacity = _profession_capacity(instance, profession, load)
+        total += sum(srpt_days(capacity, [(earliest[t.index], t.staff_minutes) for t in tasks]))
+    return total
+
+
+def _step_days_by_key(
+    instance: Instance,
+    placed: list[Task],
+    fixed: Assignment,
+    earliest: dict[int, int],
+    load: DayLoad,
+) -> int:
+    """Sum of step days, step by step of the pathway: the k-th team conference (say) comes
+    no earlier than the k-th rank day of the work before it (`_rank_days`, as for the
+    feedback) nor than the k-th earliest day; the steps of each key are disjoint, so their
+    sums add up. (Sorted days dominate both sequences, and pairing two sorted sequences
+    gives the least sum of maxima.)"""
+    by_key: dict[str, list[Task]] = defaultdict(list)
+    for task in placed:
+        if task.index not in fixed:
+            by_key[task.key].append(task)
+    total = 0
+    for tasks in by_key.values():
+        ranks = _rank_days(instance, tasks, placed, fixed, earliest, load)
         starts = sorted(earliest[t.index] for t in tasks)
-        first = starts[0]
-        sizes = sorted(t.staff_minutes for t in tasks)
-        ranks = _completion_days(instance, profession, sizes, first, load)
         total += sum(max(a, b) for a, b in zip(starts, ranks, strict=True))
     return total
 
@@ -273,10 +343,16 @@ def _visit_days(instance: Instance, placed: list[Task], fixed: Assignment) -> in
             if task.index in fixed:
                 fixed_days[task.case_id].add(fixed[task.index][0])
     chains = _family_chains(instance, placed)
+    grouped = min_visit_days(instance, placed)
     total = 0
     for case_id, used in minutes.items():
         limit = max(1, instance.family_limit(case_id))
-        total += max(math.ceil(used / limit), len(fixed_days[case_id]), chains.get(case_id, 0))
+        total += max(
+            math.ceil(used / limit),
+            len(fixed_days[case_id]),
+            chains.get(case_id, 0),
+            grouped.get(case_id, 0),
+        )
     return total
 
 
@@ -353,6 +429,13 @@ def _trips_needed(
         for day in range(instance.horizon):
             best_minutes = max(best_minutes, instance.capacity[clinician_id][day])
             best_slots = max(best_slots, instance.span[clinician_id][day] - travel)
+    # A trip holds steps of these lengths only: their sums may fall short of the day.
+    best_minutes = usable_minutes(
+        max(0, best_minutes), tuple(sorted({t.staff_minutes for t in tasks}))
+    )
+    best_slots = usable_minutes(
+        max(0, best_slots), tuple(sorted({instance.slot_minutes(t) for t in tasks}))
+    )
     if best_minutes <= 0 or best_slots <= 0:
         return 0
     by_minutes = math.ceil(max(0, minutes - spare_minutes) / best_minutes)
