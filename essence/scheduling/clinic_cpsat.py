@@ -22,7 +22,7 @@ from essence.scheduling.clinic_greedy import (
     family_fits,
     task_order,
 )
-from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.clinic_instance import Instance, Task, planning_lag
 from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
 from essence.scheduling.clinic_problem import PlanSettings
 from essence.scheduling.progress import Watch
@@ -160,7 +160,7 @@ def _earliest_days(cm: ClinicModel) -> dict[int, int]:
         day = task.release
         for pred, lag in task.preds:
             if pred in earliest:
-                day = max(day, earliest[pred] + lag)
+                day = max(day, earliest[pred] + planning_lag(cm.instance, task, pred, lag))
         earliest[task.index] = day
     return earliest
 
@@ -200,6 +200,7 @@ def add_prerequisites_and_waiting_times(cm: ClinicModel) -> None:
     for task in cm.free:
         for pred, lag in task.preds:
             if pred in free:
+                lag = planning_lag(cm.instance, task, pred, lag)
                 cm.model.add(cm.day_of(task) >= cm.day_of(cm.instance.tasks[pred]) + lag)
 
 

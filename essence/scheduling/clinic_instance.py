@@ -27,6 +27,10 @@ from essence.scheduling.clinic_problem import (
 
 NEVER = -(10**6)
 
+#: A step does not share the day with a prerequisite of this many clinicians (or more)
+#: in the day-level search when it needs a drive (see `planning_lag`).
+SAME_DAY_MAX_CLINICIANS = 3
+
 
 @dataclass
 class Task:
@@ -170,6 +174,22 @@ class Instance:
         return task.destination is not None and task.destination == (
             self.clinicians[clinician_id].base
         )
+
+
+def planning_lag(instance: Instance, task: Task, pred: int, lag: int) -> int:
+    """Days the day-level stages (greedy, CP-SAT) keep between a prerequisite and a step.
+
+    The waiting lag, and at least one day after a joint step of `SAME_DAY_MAX_CLINICIANS`
+    or more clinicians when the step is held in person away from some candidate's base
+    (the clock-time stage seldom finds a common time for, e.g., the team conference early
+    enough that a feedback meeting in Skellefteå and the drive home still fit after it;
+    such a step would be moved weeks later). Only the plan's search uses this: the checker
+    and the lower bound keep the real lags.
+    """
+    if lag > 0 or len(instance.tasks[pred].step.professions) < SAME_DAY_MAX_CLINICIANS:
+        return lag
+    away = any(instance.needs_trip(task, c) for slot in task.candidates for c in slot)
+    return 1 if away else lag
 
 
 def build_instance(
