@@ -134,6 +134,8 @@ def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_windo
         if full_window:
             low, high = start, cm.instance.horizon - 1
         days = [d for d in range(low, high + 1) if _day_possible(cm, task, d) or d == hint_day]
+        avoid = cm.instance.avoid.get(task.index, set())
+        days = [d for d in days if d not in avoid] or days
         cm.windows[task.index] = days
         for day in days:
             cm.y[(task.index, day)] = model.new_bool_var(f"y_{task.index}_{day}")
@@ -565,6 +567,21 @@ def improve_with_lns(
             best, best_value = candidate, value
             watch.report(objective=float(value))
     return best
+
+
+def relieve(
+    instance: Instance, assignment: Assignment, case_ids: set[str], deadline: float
+) -> Assignment | None:
+    """Re-place the given cases (with every other case fixed) keeping each task off its
+    `instance.avoid` days: the first solution found, even when it scores worse at day
+    level (the assignment given has steps the clock-time stage could not place)."""
+    if instance.settings.deterministic:
+        budget = deterministic_round_s(instance.settings)
+    else:
+        budget = deadline - time.perf_counter()
+    if budget <= 0.05 or not case_ids:
+        return None
+    return _lns_round(instance, assignment, case_ids, time.perf_counter() + budget, Watch())
 
 
 def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, list[str]]:

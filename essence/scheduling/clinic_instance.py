@@ -103,6 +103,8 @@ class Instance:
         tasks: The tasks, each case's in topological order.
         unscheduled: Steps that cannot be placed whatever the solver does.
         done_day: Day index of completed (or past) steps, by (case, step).
+        avoid: Day indexes the day-level search keeps a task off, by task index (the
+            clock-time stage found no time for it there; see `clinic_planner`).
     """
 
     settings: PlanSettings
@@ -117,6 +119,7 @@ class Instance:
     tasks: list[Task] = field(default_factory=list)
     unscheduled: list[Unscheduled] = field(default_factory=list)
     done_day: dict[tuple[str, str], int] = field(default_factory=dict)
+    avoid: dict[int, set[int]] = field(default_factory=dict)
 
     def index_of(self, day: date) -> int:
         """Day index of a calendar day (may be negative or beyond the horizon)."""

@@ -31,7 +31,8 @@ from essence.scheduling.clinic_problem import (
     PlanSettings,
     Unscheduled,
 )
-from essence.scheduling.clinic_times import clock_times, descendants
+from essence.scheduling.clinic_relief import clock_times_with_relief
+from essence.scheduling.clinic_times import descendants
 from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, relative_gap
 from essence.scheduling.travel import family_km
@@ -40,6 +41,8 @@ from essence.scheduling.travel import family_km
 #: `STAGE_TWO_MAX_S` seconds; stage 1 (greedy, CP-SAT, LNS) gets the rest.
 STAGE_TWO_SHARE = 0.15
 STAGE_TWO_MAX_S = 4.0
+#: Seconds of the budget kept after relief (the bound, the checker and the figures).
+RELIEF_MARGIN_S = 1.0
 #: The checker gate gives up (raises) after this many repair rounds.
 MAX_GATE_ROUNDS = 5
 
@@ -96,8 +99,9 @@ def plan_clinic(
     instance.settings = settings
     watch.report(stage="clock times")
     plan = assemble_plan(
-        instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s
-    )
+        instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s,
+        relieve_until=started + settings.budget_s - RELIEF_MARGIN_S if method != "greedy" else None,
+    )  # fmt: skip
     plan = gate(plan, instance, cases, clinicians)
     watch.report(stage="done", objective=plan.report.objective, bound=plan.report.best_bound)
     return plan
@@ -146,6 +150,7 @@ def assemble_plan(
     method: str,
     greedy_value: int,
     repack_s: float = 0.5,
+    relieve_until: float | None = None,
 ) -> Plan:
     """Turn a day-level assignment into appointments with clock times, figures and a bound.
 
@@ -155,15 +160,18 @@ def assemble_plan(
 
     Args:
         repack_s: Seconds stage 2 may spend re-packing days that leave a step out.
+        relieve_until: Until this `time.perf_counter()` value, steps without a clock time
+            are first sent back to the day-level search (`clinic_relief`); None: never.
     """
-    times = clock_times(instance, assignment, repack_s)
+    solved = assignment
+    assignment, times = clock_times_with_relief(instance, assignment, repack_s, relieve_until)
     dropped = [
         Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
         for i, why in sorted(times.dropped.items())
     ]
     return _plan_of(
         instance, times.assignment, times.starts, [*not_placed, *dropped], report, method,
-        greedy_value, cpsat_bound_valid=not dropped and times.assignment == assignment,
+        greedy_value, cpsat_bound_valid=not dropped and times.assignment == solved,
     )  # fmt: skip
 
 
