@@ -33,6 +33,10 @@ Var = cp_model.IntVar
 #: Wall-clock limit of one LNS round, seconds (most rounds prove their optimum in less;
 #: the few that do not still return their best, and short rounds leave time for more).
 LNS_ROUND_S = 0.3
+#: Trip neighbourhoods take cases with steps in the same place within this many days.
+TRIP_NEAR_DAYS = 5
+#: ... and this many cases more than other rounds (pooling needs company).
+TRIP_EXTRA_CASES = 2
 #: CP-SAT workers of one LNS round: its model is small, one worker solves it faster
 #: than two that share the cores.
 LNS_WORKERS = 1
@@ -544,8 +548,9 @@ def improve_with_lns(
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
     Each round builds a small model of the chosen cases only (the rest is fixed load).
-    Every other round the cases share a destination municipality, so their trips can be
-    pooled (ambulating team); the others are drawn at random. Draws use a numpy Generator
+    Rounds take turns: cases with steps in the same place within a few days of each other
+    (their trips can be pooled, ambulating team), cases sharing a destination
+    municipality, and cases drawn at random. Draws use a numpy Generator
     seeded by `settings.seed`; a round's result is kept only when it lowers the objective.
     """
     rng = np.random.default_rng(instance.settings.seed)
@@ -562,7 +567,10 @@ def improve_with_lns(
         rounds += 1
         if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
             break
-        chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 2 == 0)
+        if rounds % 3 == 0:
+            chosen = _trip_neighbourhood(instance, best, rng, case_ids, size + TRIP_EXTRA_CASES)
+        else:
+            chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 3 == 1)
         candidate = _lns_round(instance, best, chosen, deadline, watch)
         if candidate is None:
             continue
@@ -605,6 +613,41 @@ def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, 
 
 def _needs_any_trip(instance: Instance, task: Task) -> bool:
     return any(instance.needs_trip(task, c) for slot in task.candidates for c in slot)
+
+
+def _trip_neighbourhood(
+    instance: Instance,
+    assignment: Assignment,
+    rng: np.random.Generator,
+    case_ids: list[str],
+    size: int,
+) -> set[str]:
+    """A random case with a step away from base, and the cases with most steps in the
+    same municipality within `TRIP_NEAR_DAYS` of its days (their trips may pool)."""
+    wanted = set(case_ids)
+    away: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for index, (day, _) in assignment.items():
+        task = instance.tasks[index]
+        if task.case_id in wanted and not task.fixed and _needs_any_trip(instance, task):
+            away[task.case_id].append((task.destination or "", day))
+    if not away:
+        return set(rng.choice(case_ids, size=size, replace=False).tolist())
+    travelling = sorted(away)
+    seed = travelling[int(rng.integers(len(travelling)))]
+    score: dict[str, float] = {}
+    for case_id in travelling:
+        if case_id == seed:
+            continue
+        near = sum(
+            1
+            for place, day in away[case_id]
+            for seed_place, seed_day in away[seed]
+            if place == seed_place and abs(day - seed_day) <= TRIP_NEAR_DAYS
+        )
+        if near:
+            score[case_id] = near + float(rng.random())  # ties broken at random
+    others = sorted(score, key=lambda c: -score[c])[: size - 1]
+    return {seed, *others}
 
 
 def _neighbourhood(
