@@ -5,7 +5,7 @@ places the same steps: lead time from each case's critical path, today, waiting 
 the earliest day its professions have room, tightened by the capacity of each profession
 over the horizon (the k-th feedback cannot come before the k-th workload is done when the
 team works shortest-remaining-first, counting only minutes step lengths can fill); step
-days the same way per profession and per pathway step; visit days from the 4-hour cap,
+days the same way per profession; visit days from the 4-hour cap,
 waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
 trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
 bound, so the gap against it tells how far from optimal a plan can be, and the parts show
@@ -69,10 +69,7 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
     earliest = earliest_days(instance, assignment, fixed, load)
     free = [t for t in placed if t.index not in fixed]
     weights = instance.settings.weights
-    step_days = weights.step_day * max(
-        _step_days(instance, free, earliest, load),
-        _step_days_by_key(instance, placed, fixed, earliest, load),
-    )
+    step_days = weights.step_day * _step_days(instance, free, earliest, load)
     return BoundParts(
         lead=_lead(instance, placed, fixed, earliest, load),
         step_days=step_days,
@@ -295,40 +292,32 @@ def _min_assignment(costs: list[list[int]]) -> int:
 def _step_days(
     instance: Instance, free: list[Task], earliest: dict[int, int], load: DayLoad
 ) -> int:
-    """Sum of step days: each profession's steps (by their first profession) cannot all be
-    early when its minutes are short (`srpt_days` from their earliest days)."""
-    by_profession: dict[object, list[Task]] = defaultdict(list)
+    """Sum of step days: the steps counted under one profession each cannot all be early
+    when its minutes are short (`srpt_days` from their earliest days). Any way of giving
+    each step one of its professions bounds the same sum; the better of two is used: the
+    first profession, and the busiest (most minutes asked per minute it has)."""
+    professions = {p for t in free for p in t.step.professions}
+    capacity = {p: _profession_capacity(instance, p, load) for p in professions}
+    asked: dict[object, int] = defaultdict(int)
     for task in free:
-        by_profession[task.step.professions[0]].append(task)
-    total = 0
-    for profession, tasks in by_profession.items():
-        capacity = _profession_capacity(instance, profession, load)
-        total += sum(srpt_days(capacity, [(earliest[t.index], t.staff_minutes) for t in tasks]))
-    return total
-
-
-def _step_days_by_key(
-    instance: Instance,
-    placed: list[Task],
-    fixed: Assignment,
-    earliest: dict[int, int],
-    load: DayLoad,
-) -> int:
-    """Sum of step days, step by step of the pathway: the k-th team conference (say) comes
-    no earlier than the k-th rank day of the work before it (`_rank_days`, as for the
-    feedback) nor than the k-th earliest day; the steps of each key are disjoint, so their
-    sums add up. (Sorted days dominate both sequences, and pairing two sorted sequences
-    gives the least sum of maxima.)"""
-    by_key: dict[str, list[Task]] = defaultdict(list)
-    for task in placed:
-        if task.index not in fixed:
-            by_key[task.key].append(task)
-    total = 0
-    for tasks in by_key.values():
-        ranks = _rank_days(instance, tasks, placed, fixed, earliest, load)
-        starts = sorted(earliest[t.index] for t in tasks)
-        total += sum(max(a, b) for a, b in zip(starts, ranks, strict=True))
-    return total
+        for profession in task.step.professions:
+            asked[profession] += task.staff_minutes
+    busy = {p: asked[p] / max(1, sum(days)) for p, days in capacity.items()}
+    first = {t.index: t.step.professions[0] for t in free}
+    busiest = {
+        t.index: max(t.step.professions, key=lambda one: (busy[one], one.value)) for t in free
+    }
+    best = 0
+    for chosen in (first, busiest):
+        groups: dict[object, list[Task]] = defaultdict(list)
+        for task in free:
+            groups[chosen[task.index]].append(task)
+        total = sum(
+            sum(srpt_days(capacity[p], [(earliest[t.index], t.staff_minutes) for t in tasks]))
+            for p, tasks in groups.items()
+        )
+        best = max(best, total)
+    return best
 
 
 # --- visit days ------------------------------------------------------------------------------
