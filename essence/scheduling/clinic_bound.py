@@ -9,7 +9,9 @@ days the same way per profession; visit days from the 4-hour cap,
 waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
 trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
 bound, so the gap against it tells how far from optimal a plan can be, and the parts show
-where that gap sits.
+where that gap sits. Steps left out add their penalty (`not_scheduled_penalty`) to the
+bound exactly as to the reported objective, so for a complete plan the bound is the bound
+of the plain objective.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from ortools.graph.python import linear_sum_assignment
 
 from essence.scheduling.clinic_greedy import Assignment, DayLoad, task_order
 from essence.scheduling.clinic_instance import Instance, Task
-from essence.scheduling.clinic_objective import lateness_cost, lead_offset_days
+from essence.scheduling.clinic_objective import (
+    lateness_cost,
+    lead_offset_days,
+    not_scheduled_penalty,
+)
 from essence.scheduling.clinic_visit_bound import min_visit_days
 
 NONE = -(10**9)
@@ -40,6 +46,8 @@ class BoundParts:
         visit_days: Family visit days.
         staff_km: Km driven by staff.
         continuity: Extra clinicians per child and profession.
+        not_scheduled: The penalty of the steps left out (`not_scheduled_penalty`): the
+            same points the reported objective adds, so 0 for a complete plan.
     """
 
     lead: int
@@ -47,11 +55,19 @@ class BoundParts:
     visit_days: int
     staff_km: int
     continuity: int
+    not_scheduled: int = 0
 
     @property
     def total(self) -> int:
         """The bound: the sum of its parts."""
-        return self.lead + self.step_days + self.visit_days + self.staff_km + self.continuity
+        return (
+            self.lead
+            + self.step_days
+            + self.visit_days
+            + self.staff_km
+            + self.continuity
+            + self.not_scheduled
+        )
 
     def to_dict(self) -> dict[str, int]:
         """Plain data, with the total."""
@@ -59,8 +75,9 @@ class BoundParts:
 
 
 def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
-    """A lower bound on the objective of any plan placing exactly the tasks of `assignment`
-    (fixed bookings where they are), by parts."""
+    """A lower bound on the reported (penalised) objective of any plan placing exactly the
+    tasks of `assignment` (fixed bookings where they are), by parts; with every task in
+    `assignment` it bounds every complete plan."""
     placed = [t for t in instance.tasks if t.index in assignment]
     fixed = {t.index: assignment[t.index] for t in placed if t.fixed}
     load = DayLoad()
@@ -76,6 +93,7 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
         visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
         staff_km=weights.staff_km * _staff_km(instance, free, load),
         continuity=weights.continuity * _continuity(placed, load),
+        not_scheduled=not_scheduled_penalty(instance, assignment),
     )
 
 

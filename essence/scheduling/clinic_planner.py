@@ -16,12 +16,17 @@ from ortools.sat.python import cp_model
 from essence.domain.calendar import at_local
 from essence.domain.errors import NotFound, PlanCheckFailed
 from essence.domain.team import Clinician
-from essence.scheduling.clinic_bound import lower_bound
+from essence.scheduling.clinic_bound import BoundParts, lower_bound
 from essence.scheduling.clinic_check import Finding, check_plan
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
 from essence.scheduling.clinic_instance import Instance, build_instance
-from essence.scheduling.clinic_objective import evaluate, evaluate_parts, moved
+from essence.scheduling.clinic_objective import (
+    evaluate_parts,
+    moved,
+    not_scheduled_penalty,
+    penalised,
+)
 from essence.scheduling.clinic_problem import (
     Appointment,
     Booking,
@@ -81,7 +86,7 @@ def plan_clinic(
     stage_one = dataclasses.replace(settings, budget_s=settings.budget_s - repack_s)
     instance = build_instance(cases, clinicians, stage_one)
     greedy, not_placed = greedy_schedule(instance)
-    greedy_value = evaluate(instance, greedy)
+    greedy_value = penalised(instance, greedy)
     live_bound = lower_bound(instance, greedy).total if watch.on_progress else None
     watch.report(objective=float(greedy_value), bound=live_bound)
     if not settings.deterministic:  # the time spent so far comes out of stage 1's budget
@@ -155,8 +160,10 @@ def assemble_plan(
     """Turn a day-level assignment into appointments with clock times, figures and a bound.
 
     Steps that find no clock time move to another day or are dropped (stage 2); the
-    objective is then evaluated again and the bound computed for the steps placed. The
-    gap is against the better of that bound and CP-SAT's (when no step was dropped).
+    objective is then evaluated again with a penalty for each step left out
+    (`clinic_objective.penalised`). The bound is computed for the complete plan (every step
+    stage 1 placed); see `_plan_of`. The gap is against the better of that bound and
+    CP-SAT's (when no step was dropped).
 
     Args:
         repack_s: Seconds stage 2 may spend re-packing days that leave a step out.
@@ -172,6 +179,7 @@ def assemble_plan(
     return _plan_of(
         instance, times.assignment, times.starts, [*not_placed, *dropped], report, method,
         greedy_value, cpsat_bound_valid=not dropped and times.assignment == solved,
+        complete=lower_bound(instance, solved),
     )  # fmt: skip
 
 
@@ -184,13 +192,25 @@ def _plan_of(
     method: str,
     greedy_value: int,
     cpsat_bound_valid: bool,
+    complete: BoundParts,
 ) -> Plan:
+    """The plan of a day-level assignment with clock times.
+
+    The objective is `penalised`: each step left out costs at least the worst it could
+    cost anywhere in the horizon, so a plan never looks better by leaving steps out. The
+    bound is `complete` (our bound for the plan placing every step stage 1 placed, a
+    valid lower bound for every such complete plan), or, when smaller, the bound for the
+    steps this plan places plus the same penalty for the rest, so it is never above this
+    plan's objective either (the penalty is counted in both; it is 0 for a complete plan).
+    """
     appointments = [
         _appointment(instance, i, placed, starts[i]) for i, placed in assignment.items()
     ]
     appointments.sort(key=lambda a: (a.start, a.case_id, a.step_key))
-    parts = lower_bound(instance, assignment)
-    objective = float(evaluate(instance, assignment))
+    parts = complete
+    if complete.not_scheduled != not_scheduled_penalty(instance, assignment):
+        parts = min(complete, lower_bound(instance, assignment), key=lambda p: p.total)
+    objective = float(penalised(instance, assignment))
     bound = float(parts.total)
     if cpsat_bound_valid and report.best_bound is not None:
         bound = max(bound, report.best_bound)
@@ -281,7 +301,7 @@ def _without(plan: Plan, instance: Instance, findings: list[Finding]) -> Plan:
     earlier = [u for u in plan.unscheduled if (u.case_id, u.step_key) not in known]
     return _plan_of(
         instance, assignment, starts, [*earlier, *dropped], plan.report, plan.method,
-        plan.greedy_objective, cpsat_bound_valid=False,
+        plan.greedy_objective, cpsat_bound_valid=False, complete=plan.bound_parts,
     )  # fmt: skip
 
 
