@@ -3,24 +3,35 @@
 Each part bounds one term of the objective (`clinic_objective.evaluate`) for any plan that
 places the same steps: lead time from each case's critical path, today, waiting lags and
 the earliest day its professions have room, tightened by the capacity of each profession
-over the horizon (the k-th feedback cannot come before the day the team has worked the k
-smallest workloads); step days the same way per step; visit days from the 4-hour cap and
-waiting lags between family steps; staff km from the trips the minutes away need; the
-clinicians already fixed for a child. The sum is a valid bound, so the gap against it
-tells how far from optimal a plan can be, and the parts show where that gap sits.
+over the horizon (the k-th feedback cannot come before the k-th workload is done when the
+team works shortest-remaining-first, counting only minutes step lengths can fill); step
+days the same way per profession; visit days from the 4-hour cap,
+waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
+trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
+bound, so the gap against it tells how far from optimal a plan can be, and the parts show
+where that gap sits. Steps left out add their penalty (`not_scheduled_penalty`) to the
+bound exactly as to the reported objective, so for a complete plan the bound is the bound
+of the plain objective.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from ortools.graph.python import linear_sum_assignment
 
 from essence.scheduling.clinic_greedy import Assignment, DayLoad, task_order
 from essence.scheduling.clinic_instance import Instance, Task
-from essence.scheduling.clinic_objective import lateness_cost, lead_offset_days
+from essence.scheduling.clinic_objective import (
+    lateness_cost,
+    lead_offset_days,
+    not_scheduled_penalty,
+)
+from essence.scheduling.clinic_visit_bound import min_visit_days
 
 NONE = -(10**9)
 
@@ -35,6 +46,8 @@ class BoundParts:
         visit_days: Family visit days.
         staff_km: Km driven by staff.
         continuity: Extra clinicians per child and profession.
+        not_scheduled: The penalty of the steps left out (`not_scheduled_penalty`): the
+            same points the reported objective adds, so 0 for a complete plan.
     """
 
     lead: int
@@ -42,11 +55,19 @@ class BoundParts:
     visit_days: int
     staff_km: int
     continuity: int
+    not_scheduled: int = 0
 
     @property
     def total(self) -> int:
         """The bound: the sum of its parts."""
-        return self.lead + self.step_days + self.visit_days + self.staff_km + self.continuity
+        return (
+            self.lead
+            + self.step_days
+            + self.visit_days
+            + self.staff_km
+            + self.continuity
+            + self.not_scheduled
+        )
 
     def to_dict(self) -> dict[str, int]:
         """Plain data, with the total."""
@@ -54,8 +75,9 @@ class BoundParts:
 
 
 def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
-    """A lower bound on the objective of any plan placing exactly the tasks of `assignment`
-    (fixed bookings where they are), by parts."""
+    """A lower bound on the reported (penalised) objective of any plan placing exactly the
+    tasks of `assignment` (fixed bookings where they are), by parts; with every task in
+    `assignment` it bounds every complete plan."""
     placed = [t for t in instance.tasks if t.index in assignment]
     fixed = {t.index: assignment[t.index] for t in placed if t.fixed}
     load = DayLoad()
@@ -71,6 +93,7 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
         visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
         staff_km=weights.staff_km * _staff_km(instance, free, load),
         continuity=weights.continuity * _continuity(placed, load),
+        not_scheduled=not_scheduled_penalty(instance, assignment),
     )
 
 
@@ -161,23 +184,23 @@ def _rank_days(
     load: DayLoad,
 ) -> list[int]:
     """Day before which the k-th feedback cannot come, for k = 1..n (per profession: the
-    first day the team has had the minutes for the k smallest workloads; the largest over
-    professions)."""
+    k-th completion day when each case's workload of that profession, released on the
+    earliest day of its first step needing it, is worked in shortest-remaining-first
+    order; the largest over professions)."""
     ancestors = _ancestors_by_case(instance, feedback, placed, fixed)
     ranks = [0] * len(feedback)
     professions = {p for t in placed for p in t.step.professions}
     for profession in professions:
-        workloads = []
-        first = instance.horizon
+        jobs = []
         for task in feedback:
-            minutes = 0
+            minutes, release = 0, instance.horizon
             for member in ancestors[task.index]:
                 count = sum(1 for p in member.step.professions if p == profession)
                 if count:
                     minutes += count * member.staff_minutes
-                    first = min(first, earliest[member.index])
-            workloads.append(minutes)
-        days = _completion_days(instance, profession, sorted(workloads), first, load)
+                    release = min(release, earliest[member.index])
+            jobs.append((release, minutes))
+        days = srpt_days(_profession_capacity(instance, profession, load), jobs)
         ranks = [max(a, b) for a, b in zip(ranks, days, strict=True)]
     return ranks
 
@@ -200,33 +223,74 @@ def _ancestors_by_case(
     return result
 
 
-def _completion_days(
-    instance: Instance, profession: object, workloads: list[int], first: int, load: DayLoad
-) -> list[int]:
-    """For sorted workloads: the first day by which the profession's free minutes from
-    `first` on cover the k smallest (a preemptive single-resource relaxation)."""
-    capacity = _profession_capacity(instance, profession, load)
-    days = []
-    need = cumulative = 0
-    day = max(0, first) - 1
-    for minutes in workloads:
-        need += minutes
-        if need == 0:
-            days.append(0)
-            continue
-        while cumulative < need and day + 1 < instance.horizon:
-            day += 1
-            cumulative += capacity[day]
-        days.append(day if cumulative >= need else instance.horizon)
-    return days
+def srpt_days(capacity: list[int], jobs: list[tuple[int, int]]) -> list[int]:
+    """Sorted completion days of jobs (release day, minutes) on one pooled resource with
+    `capacity[day]` minutes a day, preemptive, shortest remaining work first; a job not
+    done within the days gets `len(capacity)`, one of no minutes day 0.
+
+    Argument: pooling the profession's minutes of a day into one machine and letting work
+    split anywhere only relaxes the plan. On the machine's working-time axis (days laid end
+    to end by their minutes) shortest-remaining-first leaves the fewest jobs unfinished at
+    every instant (Schrage 1968; Smith 1978, Oper. Res. 26(1)), and a day is a monotone
+    function of that axis; so in any plan the k-th job done is done no earlier than the
+    k-th here.
+    """
+    horizon = len(capacity)
+    days = [0 for _, minutes in jobs if minutes <= 0]
+    pending = sorted((max(0, r), m) for r, m in jobs if m > 0)
+    heap: list[int] = []
+    position = 0
+    for day in range(horizon):
+        while position < len(pending) and pending[position][0] <= day:
+            heapq.heappush(heap, pending[position][1])
+            position += 1
+        left = capacity[day]
+        while heap and left > 0:
+            remaining = heapq.heappop(heap)
+            if remaining <= left:
+                left -= remaining
+                days.append(day)
+            else:
+                heapq.heappush(heap, remaining - left)
+                left = 0
+    days += [horizon] * (len(jobs) - len(days))
+    return sorted(days)
 
 
 def _profession_capacity(instance: Instance, profession: object, load: DayLoad) -> list[int]:
+    """Minutes per day the profession can give the free steps: per clinician, the most
+    that step lengths can add up to within its free minutes (three 90-minute steps do not
+    fit in 240 minutes, so 180 can be used)."""
     team = [c.id for c in instance.clinicians.values() if c.profession == profession]
+    lengths = tuple(
+        sorted(
+            {
+                t.staff_minutes
+                for t in instance.tasks
+                if not t.fixed and profession in t.step.professions
+            }
+        )
+    )
     return [
-        sum(max(0, instance.capacity[c][day] - load.minutes[(c, day)]) for c in team)
+        sum(
+            usable_minutes(max(0, instance.capacity[c][day] - load.minutes[(c, day)]), lengths)
+            for c in team
+        )
         for day in range(instance.horizon)
     ]
+
+
+@lru_cache(maxsize=4096)
+def usable_minutes(free: int, lengths: tuple[int, ...]) -> int:
+    """The largest sum of step lengths (each used any number of times) at most `free`
+    minutes: a clinician's steps on one day add up to no more (a valid capacity bound,
+    since every step a clinician takes has one of these lengths)."""
+    if not lengths:
+        return 0
+    reachable = [True] + [False] * free
+    for total in range(1, free + 1):
+        reachable[total] = any(n <= total and reachable[total - n] for n in lengths)
+    return max(total for total in range(free + 1) if reachable[total])
 
 
 def _min_assignment(costs: list[list[int]]) -> int:
@@ -246,19 +310,32 @@ def _min_assignment(costs: list[list[int]]) -> int:
 def _step_days(
     instance: Instance, free: list[Task], earliest: dict[int, int], load: DayLoad
 ) -> int:
-    """Sum of step days: each profession's steps (by their first profession) cannot all be
-    early when its minutes are short; paired sorted with their earliest days."""
-    by_profession: dict[object, list[Task]] = defaultdict(list)
+    """Sum of step days: the steps counted under one profession each cannot all be early
+    when its minutes are short (`srpt_days` from their earliest days). Any way of giving
+    each step one of its professions bounds the same sum; the better of two is used: the
+    first profession, and the busiest (most minutes asked per minute it has)."""
+    professions = {p for t in free for p in t.step.professions}
+    capacity = {p: _profession_capacity(instance, p, load) for p in professions}
+    asked: dict[object, int] = defaultdict(int)
     for task in free:
-        by_profession[task.step.professions[0]].append(task)
-    total = 0
-    for profession, tasks in by_profession.items():
-        starts = sorted(earliest[t.index] for t in tasks)
-        first = starts[0]
-        sizes = sorted(t.staff_minutes for t in tasks)
-        ranks = _completion_days(instance, profession, sizes, first, load)
-        total += sum(max(a, b) for a, b in zip(starts, ranks, strict=True))
-    return total
+        for profession in task.step.professions:
+            asked[profession] += task.staff_minutes
+    busy = {p: asked[p] / max(1, sum(days)) for p, days in capacity.items()}
+    first = {t.index: t.step.professions[0] for t in free}
+    busiest = {
+        t.index: max(t.step.professions, key=lambda one: (busy[one], one.value)) for t in free
+    }
+    best = 0
+    for chosen in (first, busiest):
+        groups: dict[object, list[Task]] = defaultdict(list)
+        for task in free:
+            groups[chosen[task.index]].append(task)
+        total = sum(
+            sum(srpt_days(capacity[p], [(earliest[t.index], t.staff_minutes) for t in tasks]))
+            for p, tasks in groups.items()
+        )
+        best = max(best, total)
+    return best
 
 
 # --- visit days ------------------------------------------------------------------------------
@@ -273,10 +350,16 @@ def _visit_days(instance: Instance, placed: list[Task], fixed: Assignment) -> in
             if task.index in fixed:
                 fixed_days[task.case_id].add(fixed[task.index][0])
     chains = _family_chains(instance, placed)
+    grouped = min_visit_days(instance, placed)
     total = 0
     for case_id, used in minutes.items():
         limit = max(1, instance.family_limit(case_id))
-        total += max(math.ceil(used / limit), len(fixed_days[case_id]), chains.get(case_id, 0))
+        total += max(
+            math.ceil(used / limit),
+            len(fixed_days[case_id]),
+            chains.get(case_id, 0),
+            grouped.get(case_id, 0),
+        )
     return total
 
 
@@ -353,6 +436,13 @@ def _trips_needed(
         for day in range(instance.horizon):
             best_minutes = max(best_minutes, instance.capacity[clinician_id][day])
             best_slots = max(best_slots, instance.span[clinician_id][day] - travel)
+    # A trip holds steps of these lengths only: their sums may fall short of the day.
+    best_minutes = usable_minutes(
+        max(0, best_minutes), tuple(sorted({t.staff_minutes for t in tasks}))
+    )
+    best_slots = usable_minutes(
+        max(0, best_slots), tuple(sorted({instance.slot_minutes(t) for t in tasks}))
+    )
     if best_minutes <= 0 or best_slots <= 0:
         return 0
     by_minutes = math.ceil(max(0, minutes - spare_minutes) / best_minutes)

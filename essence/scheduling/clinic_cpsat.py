@@ -22,7 +22,7 @@ from essence.scheduling.clinic_greedy import (
     family_fits,
     task_order,
 )
-from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.clinic_instance import Instance, Task, planning_lag
 from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
 from essence.scheduling.clinic_problem import PlanSettings
 from essence.scheduling.progress import Watch
@@ -30,8 +30,16 @@ from essence.scheduling.solver import SolveReport, SolverSettings, relative_gap
 
 Var = cp_model.IntVar
 
-#: Wall-clock limit of one LNS round, seconds.
-LNS_ROUND_S = 1.0
+#: Wall-clock limit of one LNS round, seconds (most rounds prove their optimum in less;
+#: the few that do not still return their best, and short rounds leave time for more).
+LNS_ROUND_S = 0.3
+#: Trip neighbourhoods take cases with steps in the same place within this many days.
+TRIP_NEAR_DAYS = 5
+#: ... and this many cases more than other rounds (pooling needs company).
+TRIP_EXTRA_CASES = 2
+#: CP-SAT workers of one LNS round: its model is small, one worker solves it faster
+#: than two that share the cores.
+LNS_WORKERS = 1
 
 #: Models with at most this many steps to place get the whole horizon as day window.
 FULL_WINDOW_MAX_TASKS = 150
@@ -134,6 +142,8 @@ def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_windo
         if full_window:
             low, high = start, cm.instance.horizon - 1
         days = [d for d in range(low, high + 1) if _day_possible(cm, task, d) or d == hint_day]
+        avoid = cm.instance.avoid.get(task.index, set())
+        days = [d for d in days if d not in avoid] or days
         cm.windows[task.index] = days
         for day in days:
             cm.y[(task.index, day)] = model.new_bool_var(f"y_{task.index}_{day}")
@@ -160,7 +170,7 @@ def _earliest_days(cm: ClinicModel) -> dict[int, int]:
         day = task.release
         for pred, lag in task.preds:
             if pred in earliest:
-                day = max(day, earliest[pred] + lag)
+                day = max(day, earliest[pred] + planning_lag(cm.instance, task, pred, lag))
         earliest[task.index] = day
     return earliest
 
@@ -200,6 +210,7 @@ def add_prerequisites_and_waiting_times(cm: ClinicModel) -> None:
     for task in cm.free:
         for pred, lag in task.preds:
             if pred in free:
+                lag = planning_lag(cm.instance, task, pred, lag)
                 cm.model.add(cm.day_of(task) >= cm.day_of(cm.instance.tasks[pred]) + lag)
 
 
@@ -537,8 +548,9 @@ def improve_with_lns(
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
     Each round builds a small model of the chosen cases only (the rest is fixed load).
-    Every other round the cases share a destination municipality, so their trips can be
-    pooled (ambulating team); the others are drawn at random. Draws use a numpy Generator
+    Rounds take turns: cases with steps in the same place within a few days of each other
+    (their trips can be pooled, ambulating team), cases sharing a destination
+    municipality, and cases drawn at random. Draws use a numpy Generator
     seeded by `settings.seed`; a round's result is kept only when it lowers the objective.
     """
     rng = np.random.default_rng(instance.settings.seed)
@@ -555,7 +567,10 @@ def improve_with_lns(
         rounds += 1
         if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
             break
-        chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 2 == 0)
+        if rounds % 3 == 0:
+            chosen = _trip_neighbourhood(instance, best, rng, case_ids, size + TRIP_EXTRA_CASES)
+        else:
+            chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 3 == 1)
         candidate = _lns_round(instance, best, chosen, deadline, watch)
         if candidate is None:
             continue
@@ -564,6 +579,21 @@ def improve_with_lns(
             best, best_value = candidate, value
             watch.report(objective=float(value))
     return best
+
+
+def relieve(
+    instance: Instance, assignment: Assignment, case_ids: set[str], deadline: float
+) -> Assignment | None:
+    """Re-place the given cases (with every other case fixed) keeping each task off its
+    `instance.avoid` days: the first solution found, even when it scores worse at day
+    level (the assignment given has steps the clock-time stage could not place)."""
+    if instance.settings.deterministic:
+        budget = deterministic_round_s(instance.settings)
+    else:
+        budget = deadline - time.perf_counter()
+    if budget <= 0.05 or not case_ids:
+        return None
+    return _lns_round(instance, assignment, case_ids, time.perf_counter() + budget, Watch())
 
 
 def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, list[str]]:
@@ -583,6 +613,41 @@ def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, 
 
 def _needs_any_trip(instance: Instance, task: Task) -> bool:
     return any(instance.needs_trip(task, c) for slot in task.candidates for c in slot)
+
+
+def _trip_neighbourhood(
+    instance: Instance,
+    assignment: Assignment,
+    rng: np.random.Generator,
+    case_ids: list[str],
+    size: int,
+) -> set[str]:
+    """A random case with a step away from base, and the cases with most steps in the
+    same municipality within `TRIP_NEAR_DAYS` of its days (their trips may pool)."""
+    wanted = set(case_ids)
+    away: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for index, (day, _) in assignment.items():
+        task = instance.tasks[index]
+        if task.case_id in wanted and not task.fixed and _needs_any_trip(instance, task):
+            away[task.case_id].append((task.destination or "", day))
+    if not away:
+        return set(rng.choice(case_ids, size=size, replace=False).tolist())
+    travelling = sorted(away)
+    seed = travelling[int(rng.integers(len(travelling)))]
+    score: dict[str, float] = {}
+    for case_id in travelling:
+        if case_id == seed:
+            continue
+        near = sum(
+            1
+            for place, day in away[case_id]
+            for seed_place, seed_day in away[seed]
+            if place == seed_place and abs(day - seed_day) <= TRIP_NEAR_DAYS
+        )
+        if near:
+            score[case_id] = near + float(rng.random())  # ties broken at random
+    others = sorted(score, key=lambda c: -score[c])[: size - 1]
+    return {seed, *others}
 
 
 def _neighbourhood(
@@ -622,7 +687,8 @@ def _lns_round(
     if budget <= 0.05:
         return None
     sub_model = build_model(sub, assignment, full_window=False)
-    report = solve(sub_model.model, _solver_settings(instance, budget), watch, report=False)
+    round_settings = dataclasses.replace(_solver_settings(instance, budget), workers=LNS_WORKERS)
+    report = solve(sub_model.model, round_settings, watch, report=False)
     if not report.has_solution:
         return None
     return extract(sub_model, report)

@@ -10,7 +10,7 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from essence.scheduling.clinic_instance import Instance, Task
+from essence.scheduling.clinic_instance import Instance, Task, planning_lag
 from essence.scheduling.clinic_problem import Unscheduled
 
 #: Task index -> (day index, clinician ids in the step's profession order).
@@ -112,7 +112,12 @@ def choose_clinicians(
         previous = load.used[(task.case_id, profession)]
         ranked = sorted(
             candidates,
-            key=lambda c: (c not in previous, load.minutes[(c, day)], c),
+            key=lambda c: (
+                instance.needs_trip(task, c) and load.trip.get((c, day)) != task.destination,
+                c not in previous,
+                load.minutes[(c, day)],
+                c,
+            ),
         )
         pick = next(
             (c for c in ranked if c not in chosen and clinician_fits(instance, load, task, c, day)),
@@ -179,7 +184,7 @@ def earliest_day(instance: Instance, task: Task, assignment: Assignment) -> int:
     """Earliest day index allowed by the release day and the placed prerequisites."""
     day = task.release
     for pred, lag in task.preds:
-        day = max(day, assignment[pred][0] + lag)
+        day = max(day, assignment[pred][0] + planning_lag(instance, task, pred, lag))
     return day
 
 

@@ -27,6 +27,10 @@ from essence.scheduling.clinic_problem import (
 
 NEVER = -(10**6)
 
+#: A step does not share the day with a prerequisite of this many clinicians (or more)
+#: in the day-level search when it needs a drive (see `planning_lag`).
+SAME_DAY_MAX_CLINICIANS = 3
+
 
 @dataclass
 class Task:
@@ -99,6 +103,8 @@ class Instance:
         tasks: The tasks, each case's in topological order.
         unscheduled: Steps that cannot be placed whatever the solver does.
         done_day: Day index of completed (or past) steps, by (case, step).
+        avoid: Day indexes the day-level search keeps a task off, by task index (the
+            clock-time stage found no time for it there; see `clinic_planner`).
     """
 
     settings: PlanSettings
@@ -113,6 +119,7 @@ class Instance:
     tasks: list[Task] = field(default_factory=list)
     unscheduled: list[Unscheduled] = field(default_factory=list)
     done_day: dict[tuple[str, str], int] = field(default_factory=dict)
+    avoid: dict[int, set[int]] = field(default_factory=dict)
 
     def index_of(self, day: date) -> int:
         """Day index of a calendar day (may be negative or beyond the horizon)."""
@@ -170,6 +177,22 @@ class Instance:
         return task.destination is not None and task.destination == (
             self.clinicians[clinician_id].base
         )
+
+
+def planning_lag(instance: Instance, task: Task, pred: int, lag: int) -> int:
+    """Days the day-level stages (greedy, CP-SAT) keep between a prerequisite and a step.
+
+    The waiting lag, and at least one day after a joint step of `SAME_DAY_MAX_CLINICIANS`
+    or more clinicians when the step is held in person away from some candidate's base
+    (the clock-time stage seldom finds a common time for, e.g., the team conference early
+    enough that a feedback meeting in Skellefteå and the drive home still fit after it;
+    such a step would be moved weeks later). Only the plan's search uses this: the checker
+    and the lower bound keep the real lags.
+    """
+    if lag > 0 or len(instance.tasks[pred].step.professions) < SAME_DAY_MAX_CLINICIANS:
+        return lag
+    away = any(instance.needs_trip(task, c) for slot in task.candidates for c in slot)
+    return 1 if away else lag
 
 
 def build_instance(

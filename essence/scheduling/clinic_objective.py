@@ -1,6 +1,7 @@
 """The planning objective evaluated on a day-level assignment (same formula as the CP-SAT model).
 
-Used to score the greedy warm start and to accept LNS improvements; see `Weights`.
+Used to score the greedy warm start and to accept LNS improvements; see `Weights`. The
+reported objective (`penalised`) adds a penalty for every step a plan leaves out.
 """
 
 from __future__ import annotations
@@ -63,9 +64,60 @@ def evaluate(instance: Instance, assignment: Assignment) -> int:
     return total
 
 
+def leave_out_penalty(instance: Instance, task: Task) -> int:
+    """Cost points of leaving `task` out of a plan ("not scheduled yet").
+
+    At least the most placing it on any day of the horizon could add to `evaluate`: its
+    step-day cost and, for the feedback meeting, the lead-time cost (with lateness) on the
+    last day of the horizon (or its booked day, when later), plus a visit day when the
+    family attends, the longest trip of each profession slot's candidates, one extra
+    clinician per profession and a moved booking. So a plan never scores better by
+    leaving a step out than by placing it anywhere it fits.
+    """
+    weights = instance.settings.weights
+    last = instance.horizon - 1
+    if task.booking is not None:
+        last = max(last, instance.index_of(task.booking.day))
+    points = 0 if task.fixed else weights.step_day * last
+    if task.is_feedback:
+        points += lateness_cost(instance, last + lead_offset_days(instance, task.case_id))
+    points += weights.visit_day if task.family_minutes else 0
+    points += weights.move if task.booking is not None else 0
+    points += weights.continuity * len(task.step.professions)
+    for slot in task.candidates:
+        trips = [
+            instance.trip_km(c, task.destination) for c in slot if instance.needs_trip(task, c)
+        ]
+        points += weights.staff_km * max(trips, default=0)
+    return points
+
+
+def not_scheduled_penalty(instance: Instance, assignment: Assignment) -> int:
+    """Cost points of every step `assignment` leaves out: `leave_out_penalty` of each task
+    not in it, and for steps no plan of the instance can place (`Instance.unscheduled`) the
+    step-day and, for a feedback meeting, lead-time cost on the last day of the horizon."""
+    points = sum(
+        leave_out_penalty(instance, task) for task in instance.tasks if task.index not in assignment
+    )
+    weights, last = instance.settings.weights, instance.horizon - 1
+    for step in instance.unscheduled:
+        case = instance.cases[step.case_id]
+        points += weights.step_day * last
+        if step.step_key == case.template.feedback_key:
+            points += lateness_cost(instance, last + lead_offset_days(instance, step.case_id))
+    return points
+
+
+def penalised(instance: Instance, assignment: Assignment) -> int:
+    """The reported objective: `evaluate` plus `not_scheduled_penalty`, so that a plan
+    that leaves steps out never looks better than one that places them."""
+    return evaluate(instance, assignment) + not_scheduled_penalty(instance, assignment)
+
+
 def evaluate_parts(instance: Instance, assignment: Assignment) -> dict[str, int]:
     """The objective split like `clinic_bound.BoundParts` (plus moves), to compare part by
-    part where the gap to the bound is."""
+    part where the gap to the bound is; "not_scheduled" is `not_scheduled_penalty` and the
+    total is `penalised`."""
     weights = instance.settings.weights
     parts = dict.fromkeys(("lead", "step_days", "visit_days", "staff_km", "continuity", "moves"), 0)
     family_days: set[tuple[str, int]] = set()
@@ -90,5 +142,6 @@ def evaluate_parts(instance: Instance, assignment: Assignment) -> dict[str, int]
     parts["visit_days"] = weights.visit_day * len(family_days)
     parts["staff_km"] = weights.staff_km * sum(instance.trip_km(c, m) for c, _, m in trips)
     parts["continuity"] = weights.continuity * sum(len(ids) - 1 for ids in used.values())
+    parts["not_scheduled"] = not_scheduled_penalty(instance, assignment)
     parts["total"] = sum(parts.values())
     return parts

@@ -16,12 +16,17 @@ from ortools.sat.python import cp_model
 from essence.domain.calendar import at_local
 from essence.domain.errors import NotFound, PlanCheckFailed
 from essence.domain.team import Clinician
-from essence.scheduling.clinic_bound import lower_bound
+from essence.scheduling.clinic_bound import BoundParts, lower_bound
 from essence.scheduling.clinic_check import Finding, check_plan
 from essence.scheduling.clinic_cpsat import solve_day_level
 from essence.scheduling.clinic_greedy import Assignment, greedy_schedule
 from essence.scheduling.clinic_instance import Instance, build_instance
-from essence.scheduling.clinic_objective import evaluate, evaluate_parts, moved
+from essence.scheduling.clinic_objective import (
+    evaluate_parts,
+    moved,
+    not_scheduled_penalty,
+    penalised,
+)
 from essence.scheduling.clinic_problem import (
     Appointment,
     Booking,
@@ -31,7 +36,8 @@ from essence.scheduling.clinic_problem import (
     PlanSettings,
     Unscheduled,
 )
-from essence.scheduling.clinic_times import clock_times, descendants
+from essence.scheduling.clinic_relief import clock_times_with_relief
+from essence.scheduling.clinic_times import descendants
 from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, relative_gap
 from essence.scheduling.travel import family_km
@@ -40,6 +46,14 @@ from essence.scheduling.travel import family_km
 #: `STAGE_TWO_MAX_S` seconds; stage 1 (greedy, CP-SAT, LNS) gets the rest.
 STAGE_TWO_SHARE = 0.15
 STAGE_TWO_MAX_S = 4.0
+#: Share of the budget also kept from stage 1 for clock-time relief (`clinic_relief`), at
+#: most `RELIEF_MAX_S` seconds: one relief round (a day-level re-solve and clock times
+#: again) takes about two seconds on 60 cases, and the first round seldom frees every
+#: joint step held away from base; without it a step is dropped or moved weeks later.
+RELIEF_SHARE = 0.1
+RELIEF_MAX_S = 4.0
+#: Seconds of the budget kept after relief (the bound, the checker and the figures).
+RELIEF_MARGIN_S = 1.0
 #: The checker gate gives up (raises) after this many repair rounds.
 MAX_GATE_ROUNDS = 5
 
@@ -75,10 +89,11 @@ def plan_clinic(
     watch = watch or Watch()
     started = time.perf_counter()
     repack_s = min(STAGE_TWO_MAX_S, STAGE_TWO_SHARE * settings.budget_s)
-    stage_one = dataclasses.replace(settings, budget_s=settings.budget_s - repack_s)
+    relief_s = min(RELIEF_MAX_S, RELIEF_SHARE * settings.budget_s) if use_cpsat else 0.0
+    stage_one = dataclasses.replace(settings, budget_s=settings.budget_s - repack_s - relief_s)
     instance = build_instance(cases, clinicians, stage_one)
     greedy, not_placed = greedy_schedule(instance)
-    greedy_value = evaluate(instance, greedy)
+    greedy_value = penalised(instance, greedy)
     live_bound = lower_bound(instance, greedy).total if watch.on_progress else None
     watch.report(objective=float(greedy_value), bound=live_bound)
     if not settings.deterministic:  # the time spent so far comes out of stage 1's budget
@@ -96,8 +111,9 @@ def plan_clinic(
     instance.settings = settings
     watch.report(stage="clock times")
     plan = assemble_plan(
-        instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s
-    )
+        instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s,
+        relieve_until=started + settings.budget_s - RELIEF_MARGIN_S if method != "greedy" else None,
+    )  # fmt: skip
     plan = gate(plan, instance, cases, clinicians)
     watch.report(stage="done", objective=plan.report.objective, bound=plan.report.best_bound)
     return plan
@@ -146,24 +162,31 @@ def assemble_plan(
     method: str,
     greedy_value: int,
     repack_s: float = 0.5,
+    relieve_until: float | None = None,
 ) -> Plan:
     """Turn a day-level assignment into appointments with clock times, figures and a bound.
 
     Steps that find no clock time move to another day or are dropped (stage 2); the
-    objective is then evaluated again and the bound computed for the steps placed. The
-    gap is against the better of that bound and CP-SAT's (when no step was dropped).
+    objective is then evaluated again with a penalty for each step left out
+    (`clinic_objective.penalised`). The bound is computed for the complete plan (every step
+    stage 1 placed); see `_plan_of`. The gap is against the better of that bound and
+    CP-SAT's (when no step was dropped).
 
     Args:
         repack_s: Seconds stage 2 may spend re-packing days that leave a step out.
+        relieve_until: Until this `time.perf_counter()` value, steps without a clock time
+            are first sent back to the day-level search (`clinic_relief`); None: never.
     """
-    times = clock_times(instance, assignment, repack_s)
+    solved = assignment
+    assignment, times = clock_times_with_relief(instance, assignment, repack_s, relieve_until)
     dropped = [
         Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
         for i, why in sorted(times.dropped.items())
     ]
     return _plan_of(
         instance, times.assignment, times.starts, [*not_placed, *dropped], report, method,
-        greedy_value, cpsat_bound_valid=not dropped and times.assignment == assignment,
+        greedy_value, cpsat_bound_valid=not dropped and times.assignment == solved,
+        complete=lower_bound(instance, solved),
     )  # fmt: skip
 
 
@@ -176,13 +199,25 @@ def _plan_of(
     method: str,
     greedy_value: int,
     cpsat_bound_valid: bool,
+    complete: BoundParts,
 ) -> Plan:
+    """The plan of a day-level assignment with clock times.
+
+    The objective is `penalised`: each step left out costs at least the worst it could
+    cost anywhere in the horizon, so a plan never looks better by leaving steps out. The
+    bound is `complete` (our bound for the plan placing every step stage 1 placed, a
+    valid lower bound for every such complete plan), or, when smaller, the bound for the
+    steps this plan places plus the same penalty for the rest, so it is never above this
+    plan's objective either (the penalty is counted in both; it is 0 for a complete plan).
+    """
     appointments = [
         _appointment(instance, i, placed, starts[i]) for i, placed in assignment.items()
     ]
     appointments.sort(key=lambda a: (a.start, a.case_id, a.step_key))
-    parts = lower_bound(instance, assignment)
-    objective = float(evaluate(instance, assignment))
+    parts = complete
+    if complete.not_scheduled != not_scheduled_penalty(instance, assignment):
+        parts = min(complete, lower_bound(instance, assignment), key=lambda p: p.total)
+    objective = float(penalised(instance, assignment))
     bound = float(parts.total)
     if cpsat_bound_valid and report.best_bound is not None:
         bound = max(bound, report.best_bound)
@@ -273,7 +308,7 @@ def _without(plan: Plan, instance: Instance, findings: list[Finding]) -> Plan:
     earlier = [u for u in plan.unscheduled if (u.case_id, u.step_key) not in known]
     return _plan_of(
         instance, assignment, starts, [*earlier, *dropped], plan.report, plan.method,
-        plan.greedy_objective, cpsat_bound_valid=False,
+        plan.greedy_objective, cpsat_bound_valid=False, complete=plan.bound_parts,
     )  # fmt: skip
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from essence.scheduling.clinic_bound import earliest_days
+from essence.scheduling.clinic_greedy import DayLoad, greedy_schedule
+from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import plan_clinic
 from tests.unit.scheduling.clinic_factories import (
     START,
@@ -171,3 +174,25 @@ def test_a_family_meets_the_team_in_one_place_per_day():
         places = {a.step_key: (a.day, a.place.municipality) for a in plan.appointments}
         assert places["exam"] == (START, "Umeå")
         assert places["meeting"] == (day(1), "Vännäs")
+
+
+def test_a_step_away_from_base_waits_a_day_after_a_joint_step_of_three_but_the_bound_does_not():
+    pathway = template(
+        step("conference", "psychologist", "physician", "speech_therapist", attendees=[]),
+        step("feedback", "physician", requires=["conference"], attendees=["guardians"]),
+    )
+    team = [
+        clinician("psy", "psychologist"),
+        clinician("md", "physician"),
+        clinician("slp", "speech_therapist"),
+    ]
+    away = case("far", pathway, municipality="Skellefteå")
+    home = case("near", pathway)
+    instance = build_instance([away, home], team, settings())
+    assignment, _ = greedy_schedule(instance)
+    days = {(t.case_id, t.key): assignment[t.index][0] for t in instance.tasks}
+    assert days[("far", "feedback")] > days[("far", "conference")]
+    assert days[("near", "feedback")] == days[("near", "conference")]
+    earliest = earliest_days(instance, assignment, {}, DayLoad())
+    far = {t.key: earliest[t.index] for t in instance.tasks if t.case_id == "far"}
+    assert far["feedback"] == far["conference"]  # the bound keeps the real lag (none)

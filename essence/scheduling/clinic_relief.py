@@ -1,0 +1,116 @@
+"""Clock times with relief: steps stage 2 could not keep on their day go back to stage 1.
+
+A step the clock-time stage cannot place on its day is moved by the repair to the first
+day with room, often weeks later (with every step after it). Instead, while time is left,
+the step is kept off that day (`Instance.avoid`) and its case re-solved at day level with
+every other case fixed; the clock times of that plan are kept when they are better.
+"""
+
+from __future__ import annotations
+
+import time
+
+from essence.scheduling.clinic_cpsat import relieve
+from essence.scheduling.clinic_greedy import Assignment
+from essence.scheduling.clinic_instance import Instance
+from essence.scheduling.clinic_objective import evaluate
+from essence.scheduling.clinic_times import Times, clock_times
+
+#: At most this many relief rounds (each: one day-level re-solve and clock times again).
+MAX_RELIEF_ROUNDS = 3
+#: Seconds a relief round's re-solves may take at most.
+RELIEF_SOLVE_S = 1.0
+#: A relief re-solve frees this many other cases of the failed step's clinicians ...
+NEIGHBOURS = 2
+#: ... with steps within this many days of its day.
+NEAR_DAYS = 3
+
+
+def clock_times_with_relief(
+    instance: Instance, assignment: Assignment, repack_s: float, deadline: float | None
+) -> tuple[Assignment, Times]:
+    """Clock times of `assignment`, relieved until `deadline` (a `time.perf_counter()`
+    value; None: no relief; with deterministic settings the rounds count, not the clock).
+
+    Returns:
+        The day-level assignment used and its clock times (the best seen: fewest dropped
+        steps, then the lowest objective).
+    """
+    started = time.perf_counter()
+    times = clock_times(instance, assignment, repack_s)
+    clock_s = time.perf_counter() - started
+    best = (assignment, times)
+    for _ in range(MAX_RELIEF_ROUNDS if deadline is not None else 0):
+        current, current_times = best
+        failed = _first_failures(instance, current, current_times)
+        left = _seconds_left(instance, deadline, clock_s)  # type: ignore[arg-type]
+        if not failed or left < clock_s + 0.3:
+            break
+        for index in failed:
+            instance.avoid.setdefault(index, set()).add(current[index][0])
+        started = time.perf_counter()
+        solve_s = min(RELIEF_SOLVE_S, left - clock_s - 0.1)
+        candidate = _relieve_each(instance, current, failed, started + solve_s)
+        if candidate is None:
+            break
+        repack_left = max(0.1, left - (time.perf_counter() - started))
+        started = time.perf_counter()
+        candidate_times = clock_times(instance, candidate, repack_left)
+        clock_s = time.perf_counter() - started
+        if _score(instance, candidate_times) < _score(instance, current_times):
+            best = (candidate, candidate_times)
+    return best
+
+
+def _relieve_each(
+    instance: Instance, assignment: Assignment, failed: list[int], deadline: float
+) -> Assignment | None:
+    """Re-solve the cases of the failed steps one by one (a case with no other day for its
+    step within its window stays as it is); None when none of them changed."""
+    result = None
+    for index in failed:
+        current = result or assignment
+        if instance.tasks[index].case_id in _changed_cases(instance, assignment, current):
+            continue
+        cases = {instance.tasks[index].case_id, *_neighbours(instance, current, index)}
+        candidate = relieve(instance, current, cases, deadline)
+        if candidate is not None:
+            result = candidate
+    return result
+
+
+def _changed_cases(instance: Instance, before: Assignment, after: Assignment) -> set[str]:
+    return {instance.tasks[i].case_id for i, placed in after.items() if before.get(i) != placed}
+
+
+def _neighbours(instance: Instance, assignment: Assignment, index: int) -> list[str]:
+    """Up to `NEIGHBOURS` other cases with the most steps of the failed step's clinicians
+    within `NEAR_DAYS` of its day (re-solving them too can make room)."""
+    day, clinician_ids = assignment[index]
+    own = instance.tasks[index].case_id
+    counts: dict[str, int] = {}
+    for other, (other_day, other_ids) in assignment.items():
+        task = instance.tasks[other]
+        if task.case_id == own or task.fixed or abs(other_day - day) > NEAR_DAYS:
+            continue
+        if set(other_ids) & set(clinician_ids):
+            counts[task.case_id] = counts.get(task.case_id, 0) + 1
+    return sorted(counts, key=lambda c: (-counts[c], c))[:NEIGHBOURS]
+
+
+def _seconds_left(instance: Instance, deadline: float, clock_s: float) -> float:
+    if instance.settings.deterministic:
+        return RELIEF_SOLVE_S + clock_s + 1.0
+    return deadline - time.perf_counter()
+
+
+def _first_failures(instance: Instance, assignment: Assignment, times: Times) -> list[int]:
+    """Tasks stage 2 moved or dropped whose prerequisites it left where they were (the
+    steps after a failed step move with it and need no relief of their own)."""
+    changed = {i for i, placed in assignment.items() if times.assignment.get(i) != placed}
+    return sorted(i for i in changed if not any(p in changed for p, _ in instance.tasks[i].preds))
+
+
+def _score(instance: Instance, times: Times) -> tuple[int, int]:
+    """Fewer dropped steps first, then the lower objective."""
+    return len(times.dropped), evaluate(instance, times.assignment)

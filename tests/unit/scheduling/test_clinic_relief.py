@@ -1,0 +1,38 @@
+"""Relief: steps the clock-time stage could not keep go back to the day-level search."""
+
+from __future__ import annotations
+
+from essence.scheduling.clinic_greedy import greedy_schedule
+from essence.scheduling.clinic_instance import build_instance
+from essence.scheduling.clinic_relief import _first_failures, clock_times_with_relief
+from essence.scheduling.clinic_times import Times, clock_times
+from tests.unit.scheduling.clinic_factories import case, clinician, settings, step, template
+
+
+def small_instance():
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    return build_instance([case("c1", pathway)], [clinician("psy", "psychologist")], settings())
+
+
+def test_only_the_first_failed_step_of_a_chain_needs_relief():
+    instance = small_instance()
+    assignment, _ = greedy_schedule(instance)
+    first, second = (t.index for t in instance.tasks)
+    moved = {
+        first: (assignment[first][0] + 2, ("psy",)),
+        second: (assignment[second][0] + 2, ("psy",)),
+    }
+    times = Times(moved, {first: 480, second: 600}, {})
+    assert _first_failures(instance, assignment, times) == [first]
+
+
+def test_without_a_deadline_relief_is_plain_clock_times():
+    instance = small_instance()
+    assignment, _ = greedy_schedule(instance)
+    used, times = clock_times_with_relief(instance, assignment, 0.5, None)
+    assert used == assignment
+    assert times.starts == clock_times(instance, assignment, 0.5).starts
+    assert instance.avoid == {}
