@@ -13,8 +13,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from essence.adapters.web_sessions import Session
+from essence.services.views import WorkItemView
 from essence.web import errors_i18n, i18n, terms
 from essence.web.problems import Problem
 from essence.web.timeline import badge
@@ -34,8 +36,33 @@ _env = templates.env
 _env.auto_reload = False  # package files: no stat() of the template on every page
 _env.add_extension("jinja2.ext.i18n")
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+_ROWS: dict[tuple[str, ...], Markup] = {}
+ROWS_KEPT = 4096  # rendered worklist rows kept per process (oldest go first)
+
+
+def worklist_row(item: WorkItemView, csrf: str, names: dict[str, str]) -> Markup:
+    """One worklist row as HTML. A clinician's list is reloaded after every change and most
+    rows stay as they were, so each row is rendered once for what it shows (the step's
+    fields, the names of the others taking part), the language and the session's CSRF token,
+    and reused while all of those stay the same (a row took about 500 template calls)."""
+    others = tuple(names.get(cid) or cid for cid in item.joint_with)
+    key = (i18n.current_language(), csrf, item.model_dump_json(), *others)
+    row = _ROWS.get(key)
+    if row is None:
+        row = Markup(
+            _env.get_template("_worklist_row.html").render(
+                item=item, csrf=csrf, who=lambda cid: names.get(cid) or cid
+            )
+        )
+        if len(_ROWS) >= ROWS_KEPT:
+            _ROWS.pop(next(iter(_ROWS), key), None)
+        _ROWS[key] = row
+    return row
+
+
 _env.globals.update(
     ask_to_complete=ask_to_complete,
+    worklist_row=worklist_row,
     badge=badge,
     current_language=i18n.current_language,
     policy_label=terms.policy,
