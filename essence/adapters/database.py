@@ -13,6 +13,11 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from essence.domain.errors import DatabaseUnavailable, InfrastructureError, InvalidInput
 
 IDLE_PING_S = 30.0  # a pooled connection idle longer than this is checked before use
+# Connections kept open per process. A web worker serves up to 40 requests at once (its
+# thread pool); SQLAlchemy's default of 5 made every request beyond the fifth open a new
+# PostgreSQL connection and close it afterwards (a fork and a sign-in on the server each).
+POOL_SIZE = 20
+POOL_OVERFLOW = 20  # opened when more are needed, closed when returned
 
 
 def describe_url(url: str) -> str:
@@ -46,7 +51,12 @@ def create_database_engine(url: str, *, connect_timeout_s: int = 5) -> Engine:
         return engine
     if backend == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": connect_timeout_s}
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(
+            url,
+            connect_args=connect_args,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
         _ping_idle_connections(engine)
         return engine
     raise InvalidInput("database url", describe_url(url), "use sqlite:/// or postgresql+psycopg://")
