@@ -55,10 +55,28 @@ _USER_ROW = select_rows(UserRecord.id, UserRecord.role, UserRecord.clinician_id)
 _ASSIGNEES = select_rows(
     StepAssignmentRecord.case_id, StepAssignmentRecord.step_key, StepAssignmentRecord.clinician_id
 ).where(col(StepAssignmentRecord.case_id).in_(bindparam("values", expanding=True)))
+
+
 # A clinician's open steps (in the given states) and the requested ones booked on or before
 # `booked_until`, with the child and the pathway (date.min: none booked ahead).
+def _assigned_steps(*columns: object) -> Select:  # type: ignore[type-arg]
+    """SELECT `columns` over each step's assignments, with the step's case."""
+    return (
+        select_rows(*columns)  # type: ignore[call-overload]
+        .select_from(StepRecord)
+        .join(
+            StepAssignmentRecord,
+            and_(
+                StepAssignmentRecord.case_id == StepRecord.case_id,
+                StepAssignmentRecord.step_key == StepRecord.key,
+            ),
+        )
+        .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
+    )
+
+
 _WORKLIST = (
-    select_rows(
+    _assigned_steps(
         StepRecord.case_id,
         StepRecord.key,
         StepRecord.state,
@@ -68,14 +86,6 @@ _WORKLIST = (
         CaseRecord.personnummer,
         CaseRecord.template_id,
     )
-    .join(
-        StepAssignmentRecord,
-        and_(
-            StepAssignmentRecord.case_id == StepRecord.case_id,
-            StepAssignmentRecord.step_key == StepRecord.key,
-        ),
-    )
-    .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
     .where(StepAssignmentRecord.clinician_id == bindparam("clinician"))
     .where(
         or_(
@@ -314,19 +324,10 @@ class SqlCaseRepository(CaseRepository):
     def open_minutes_by_clinician(self) -> dict[str, int]:
         templates = self.pathways.by_id()
         minutes: dict[str, int] = defaultdict(int)
-        query = (
-            select(StepAssignmentRecord.clinician_id, StepRecord.key, CaseRecord.template_id)
-            .join(
-                StepRecord,
-                and_(
-                    StepAssignmentRecord.case_id == StepRecord.case_id,
-                    StepAssignmentRecord.step_key == StepRecord.key,
-                ),
-            )
-            .join(CaseRecord, CaseRecord.id == StepRecord.case_id)
-            .where(col(StepRecord.state).in_([s.value for s in OPEN_STEP_STATES]))
-        )
-        for clinician_id, key, template_id in self.session.exec(query):
+        query = _assigned_steps(
+            StepAssignmentRecord.clinician_id, StepRecord.key, CaseRecord.template_id
+        ).where(col(StepRecord.state).in_([s.value for s in OPEN_STEP_STATES]))
+        for clinician_id, key, template_id in self.session.execute(query):
             minutes[clinician_id] += templates[template_id].step(key).minutes
         return dict(minutes)
 
