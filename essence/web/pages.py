@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from essence.adapters.web_sessions import Session
 from essence.domain.errors import PermissionDenied
@@ -81,7 +82,8 @@ async def page_session(request: Request) -> Session:
         SignInNeeded: no live session (the handler redirects to the sign-in page).
         HTTPException: 403 for a missing or wrong CSRF token.
     """
-    session = current_session(request)
+    # The lookup is a database round trip: in a worker thread, not on the event loop.
+    session = await run_in_threadpool(current_session, request)
     if session is None:
         raise SignInNeeded(asked_for(request))
     if request.method not in SAFE_METHODS:
