@@ -135,9 +135,8 @@ class SqlSessionStore:
         """Sign out: delete the session (nothing happens for an unknown token)."""
         if not token:
             return
-        with DbSession(self.engine) as db:
-            db.exec(delete(WebSessionRecord).where(WebSessionRecord.token_hash == _digest(token)))  # type: ignore[call-overload]
-            db.commit()
+        with self.engine.begin() as connection:
+            connection.execute(_END_SESSION, {"digest": _digest(token)})
 
     def sweep(self) -> int:
         """Delete every expired session; returns how many."""
