@@ -3,9 +3,12 @@
 Fills a fresh PostgreSQL database with 3,000 cases, serves the app with uvicorn on 127.0.0.1,
 and lets N client threads (signed in as the team's clinicians) view their worklist page, open
 a case page, and complete a step through the API, pausing a think time between clicks (0 =
-saturate the server), for a bounded time. Prints requests/s and p50/p95 latency per kind of
-request, then checks every completion the server confirmed is stored exactly once (step
-completed, one audit line). Writes JSON.
+saturate the server), for a bounded time. A client with no ready step of its own undoes its
+latest completion instead (the worklist's undo, within its 10 minutes), so every round is
+worklist, case page and one change, however fast the steps run out. Prints requests/s and
+p50/p95 latency per kind of request, then checks every change the server confirmed is
+stored exactly as often as confirmed (one audit line each; the step's state follows the
+last of them). Writes JSON.
 
     python benchmarks/web_load.py [--cases 3000] [--clients 20] [--seconds 60]
                                   [--think-ms 1000] [--template NAME] [--out FILE]
@@ -232,6 +235,8 @@ class Client(threading.Thread):
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.statuses: Counter[str] = Counter()
         self.completed: list[tuple[str, str]] = []
+        self.undone: list[tuple[str, str]] = []
+        self.undoable: list[tuple[str, str]] = []
         self.rng = random.Random(slot * 7919 + zlib.crc32(user.encode()) % 1000)
 
     def timed(
@@ -275,25 +280,46 @@ class Client(threading.Thread):
                     if state in ("ready", "in-progress") and hash(case_id) % self.slots == self.slot
                 ]
                 self.think()
-                if not mine or time.monotonic() >= self.until:
+                if (not mine and not self.undoable) or time.monotonic() >= self.until:
                     continue
-                case_id, key = self.rng.choice(mine)
+                case_id, key = self.rng.choice(mine) if mine else self.undoable[-1]
                 self.timed("page /cases/{id}", client, "GET", f"/cases/{case_id}")
                 self.think()
                 if time.monotonic() >= self.until:
                     break
-                status, _text = self.timed(
-                    "api complete",
-                    client,
-                    "POST",
-                    f"/api/v1/cases/{case_id}/steps/{key}/complete",
-                    {"outcome": "load test"},
-                )
-                if status == 200:
-                    self.completed.append((case_id, key))
+                if mine:
+                    self.complete(client, case_id, key)
+                else:
+                    self.undo(client, case_id, key)
                 self.think()
         finally:
             client.close()
+
+    def complete(self, client: Browser, case_id: str, key: str) -> None:
+        """Complete a ready step through the JSON API."""
+        status, _text = self.timed(
+            "api complete",
+            client,
+            "POST",
+            f"/api/v1/cases/{case_id}/steps/{key}/complete",
+            {"outcome": "load test"},
+        )
+        if status == 200:
+            self.completed.append((case_id, key))
+            self.undoable.append((case_id, key))
+
+    def undo(self, client: Browser, case_id: str, key: str) -> None:
+        """Undo this client's latest completion with the worklist's undo button (htmx)."""
+        self.undoable.pop()
+        client.headers["HX-Request"] = "true"
+        try:
+            status, _text = self.timed(
+                "page undo", client, "POST", f"/worklist/{case_id}/{key}/undo"
+            )
+        finally:
+            del client.headers["HX-Request"]
+        if status == 200:
+            self.undone.append((case_id, key))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -301,37 +327,53 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def verify(url: str, completed: list[tuple[str, str]], since: str) -> dict[str, object]:
-    """Every confirmed completion: the step is completed and has exactly one audit line."""
+def verify(
+    url: str, completed: list[tuple[str, str]], undone: list[tuple[str, str]], since: str
+) -> dict[str, object]:
+    """Every change the server confirmed is stored as often as confirmed: one audit line per
+    completion and per undo of each step, none unconfirmed, and each step completed exactly
+    when it was completed once more than it was undone."""
     engine = bootstrap.engine_for(url)
+    touched = {case_id for case_id, _key in completed}
     with engine.connect() as connection:
-        audit = Counter(
-            (case_id, detail)
-            for case_id, detail in connection.execute(
-                text(
-                    "SELECT case_id, detail FROM audit_event WHERE action = 'step.complete' "
-                    "AND outcome = 'ok' AND user_id <> 'bench' AND at >= :since"
-                ),
-                {"since": since},
-            )
-        )
+        audit: dict[str, Counter[tuple[str, str]]] = {
+            "step.complete": Counter(),
+            "step.undo": Counter(),
+        }
+        for action, case_id, detail in connection.execute(
+            text(
+                "SELECT action, case_id, detail FROM audit_event "
+                "WHERE action IN ('step.complete', 'step.undo') "
+                "AND outcome = 'ok' AND user_id <> 'bench' AND at >= :since"
+            ),
+            {"since": since},
+        ):
+            audit[action][(case_id, detail.split(" ", 1)[0])] += 1
+            touched.add(case_id)
         states = {
             (case_id, key): state
             for case_id, key, state in connection.execute(
-                text("SELECT case_id, key, state FROM case_step WHERE outcome = 'load test'")
+                text("SELECT case_id, key, state FROM case_step WHERE case_id = ANY(:ids)"),
+                {"ids": sorted(touched)},
             )
         }
-    duplicates = [c for c, n in Counter(completed).items() if n > 1]
-    missing = [c for c in completed if states.get(c) != "completed" or audit[c] != 1]
-    extra = set(audit) - set(completed)
+    completions, undos = Counter(completed), Counter(undone)
+    steps = set(completions) | set(undos) | set(audit["step.complete"]) | set(audit["step.undo"])
+    wrong = [
+        step
+        for step in steps
+        if audit["step.complete"][step] != completions[step]
+        or audit["step.undo"][step] != undos[step]
+        or completions[step] - undos[step] not in (0, 1)
+        or (states.get(step) == "completed") != (completions[step] - undos[step] == 1)
+    ]
     return {
         "confirmed_completions": len(completed),
-        "stored_completions": sum(1 for s in states.values() if s == "completed"),
-        "audit_lines": sum(audit.values()),
-        "duplicates": len(duplicates),
-        "missing_or_not_once": len(missing),
-        "unconfirmed_but_stored": len(extra),
-        "exactly_once": not duplicates and not missing and not extra,
+        "confirmed_undos": len(undone),
+        "steps_changed": len(steps),
+        "audit_lines": sum(audit["step.complete"].values()) + sum(audit["step.undo"].values()),
+        "steps_not_as_confirmed": len(wrong),
+        "as_confirmed": not wrong,
     }
 
 
@@ -404,13 +446,15 @@ def main() -> None:
     latency: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
     completed: list[tuple[str, str]] = []
+    undone: list[tuple[str, str]] = []
     for client in clients:
         for kind, values in client.latency.items():
             latency[kind].extend(values)
         statuses.update(client.statuses)
         completed.extend(client.completed)
+        undone.extend(client.undone)
     try:
-        checks = verify(url, completed, since)
+        checks = verify(url, completed, undone, since)
     finally:
         drop_database(name)
     requests = sum(len(v) for v in latency.values())
@@ -472,15 +516,15 @@ def main() -> None:
         f"{verdict})"
     )
     print(
-        f"completions confirmed {checks['confirmed_completions']}, stored exactly once: "
-        f"{checks['exactly_once']} (duplicates {checks['duplicates']}, missing "
-        f"{checks['missing_or_not_once']}, unconfirmed {checks['unconfirmed_but_stored']})"
+        f"changes confirmed: {checks['confirmed_completions']} completions, "
+        f"{checks['confirmed_undos']} undos on {checks['steps_changed']} steps; stored as "
+        f"confirmed: {checks['as_confirmed']} ({checks['steps_not_as_confirmed']} steps not)"
     )
     print(describe_load(machine))
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(results, indent=2))
     print(f"written: {options.out.name} in {options.out.parent.name}/")
-    if not checks["exactly_once"]:
+    if not checks["as_confirmed"]:
         raise SystemExit(1)
 
 
