@@ -22,9 +22,9 @@ def test_a_short_saturating_run_stores_every_confirmed_change_as_confirmed(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "web_load.json"
+    small_and_saturating = ["--cases", "12", "--clients", "4", "--seconds", "6", "--think-ms", "0"]
     run = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--cases", "12", "--clients", "4", "--seconds", "6"]
-        + ["--think-ms", "0", "--out", str(out)],
+        [sys.executable, str(BENCHMARK), *small_and_saturating, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
