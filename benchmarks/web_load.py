@@ -112,11 +112,16 @@ def analyse(url: str) -> None:
         connection.execute(text("ANALYZE"))
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) a process and its live child processes (uvicorn's
     workers) have used so far (Linux /proc)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat_fields(pid)
     except OSError:
         return 0.0
     total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -126,17 +131,33 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgres_cpu_seconds(database: str) -> float:
-    """CPU seconds (user + system) of the live PostgreSQL backends serving `database` on
-    this machine (0 when PostgreSQL runs elsewhere): the database shares the cores with the
-    app. Backends show their database in their command line."""
-    total = 0.0
+    """CPU seconds (user + system) PostgreSQL has spent for `database` on this machine (0
+    when it runs elsewhere): the database shares the cores with the app.
+
+    Live backends show their database in their command line. Backends that ended (a pool
+    that opens and closes connections) are counted through the postmaster's time of its
+    ended children, which also holds other databases' ended backends: on a busy machine
+    the difference between two calls may include a little work that is not ours.
+    """
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    total, postmasters = 0.0, set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             words = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
-            if words[:1] == ["postgres:"] and database in words:
-                total += cpu_seconds(int(cmdline.parent.name))
-        except (OSError, IndexError):
+            if words[:1] != ["postgres:"]:
+                continue
+            fields = _stat_fields(int(cmdline.parent.name))
+            postmasters.add(int(fields[1]))  # its checkpointer and writers are always there
+            if database in words:
+                total += (int(fields[11]) + int(fields[12])) / clock_ticks
+        except (OSError, IndexError, ValueError):
             continue
+    for postmaster in postmasters:
+        try:
+            fields = _stat_fields(postmaster)
+        except OSError:
+            continue
+        total += (int(fields[13]) + int(fields[14])) / clock_ticks
     return total
 
 
