@@ -5,13 +5,14 @@ places the same steps: lead time from each case's critical path, today, waiting 
 the earliest day its professions have room, tightened by the capacity of each profession
 over the horizon (the k-th feedback cannot come before the k-th workload is done when the
 team works shortest-remaining-first, counting only minutes step lengths can fill); step
-days the same way per profession; visit days from the 4-hour cap,
-waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
-trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
-bound, so the gap against it tells how far from optimal a plan can be, and the parts show
-where that gap sits. Steps left out add their penalty (`not_scheduled_penalty`) to the
-bound exactly as to the reported objective, so for a complete plan the bound is the bound
-of the plain objective.
+days the same way per profession, or, when better, the steps after each feedback meeting
+at its ranked day together with the lead time, and the rest per profession; visit days
+from the 4-hour cap, waiting lags and places of each family's steps
+(`clinic_visit_bound`); staff km from the trips the minutes away need; the clinicians
+already fixed for a child. The sum is a valid bound, so the gap against it tells how far
+from optimal a plan can be, and the parts show where that gap sits. Steps left out add
+their penalty (`not_scheduled_penalty`) to the bound exactly as to the reported objective,
+so for a complete plan the bound is the bound of the plain objective.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -42,7 +44,9 @@ class BoundParts:
 
     Attributes:
         lead: Feedback days and lateness beyond 90/140 days, summed over cases.
-        step_days: The small per-step-day cost of the steps to place.
+        step_days: The small per-step-day cost of the steps to place. With `lead` it
+            may bound the sum of both terms only (what coupling the feedback day with the
+            steps after it adds is counted here, beyond what bounds the lead alone).
         visit_days: Family visit days.
         staff_km: Km driven by staff.
         continuity: Extra clinicians per child and profession.
@@ -85,10 +89,18 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
         load.add(instance, instance.tasks[index], *where)
     earliest = earliest_days(instance, assignment, fixed, load)
     free = [t for t in placed if t.index not in fixed]
+    lead, coupled, followers = _lead(instance, placed, fixed, earliest, load)
+    step_day = instance.settings.weights.step_day
+    step_days = step_day * _step_days(instance, free, earliest, load)
+    rest = [t for t in free if t.index not in followers]
+    # Lead and step days bound their sum together too (feedback day and the steps after it
+    # in one ranked assignment): the better of the two ways, with `lead` kept as it is.
+    step_days = max(
+        step_days, coupled + step_day * _step_days(instance, rest, earliest, load) - lead
+    )
     weights = instance.settings.weights
-    step_days = weights.step_day * _step_days(instance, free, earliest, load)
     return BoundParts(
-        lead=_lead(instance, placed, fixed, earliest, load),
+        lead=lead,
         step_days=step_days,
         visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
         staff_km=weights.staff_km * _staff_km(instance, free, load),
@@ -148,7 +160,15 @@ def _lead(
     fixed: Assignment,
     earliest: dict[int, int],
     load: DayLoad,
-) -> int:
+) -> tuple[int, int, set[int]]:
+    """The lead bound, the bound of lead plus the step days of the free steps after each
+    free feedback meeting (its followers, e.g. the network meeting), and those followers.
+
+    Both are a least-cost assignment of the feedback meetings to the rank days
+    (`_rank_days`): a case's cost at day f is its lateness cost, and for the second also
+    each follower's step-day cost at the later of its earliest day and f plus the waiting
+    days between them; both costs never fall as f grows (`ranked_assignment`).
+    """
     total = 0
     feedback = []
     for task in placed:
@@ -160,19 +180,61 @@ def _lead(
         else:
             feedback.append(task)
     if not feedback:
-        return total
+        return total, total, set()
     ranks = _rank_days(instance, feedback, placed, fixed, earliest, load)
-    costs = [
-        [
-            lateness_cost(
-                instance,
-                max(earliest[task.index], rank) + lead_offset_days(instance, task.case_id),
-            )
-            for rank in ranks
-        ]
-        for task in feedback
+    lags = {t.index: follower_lags(instance, t.index, placed) for t in feedback}
+    step_day = instance.settings.weights.step_day
+
+    def lead_cost(task: Task) -> Callable[[int], int]:
+        offset = lead_offset_days(instance, task.case_id)
+        return lambda day: lateness_cost(instance, day + offset)
+
+    def coupled_cost(task: Task) -> Callable[[int], int]:
+        lead, after = lead_cost(task), lags[task.index]
+        return lambda day: (
+            lead(day) + step_day * sum(max(earliest[i], day + lag) for i, lag in after.items())
+        )
+
+    first = [earliest[t.index] for t in feedback]
+    lead = ranked_assignment([lead_cost(t) for t in feedback], first, ranks)
+    coupled = ranked_assignment([coupled_cost(t) for t in feedback], first, ranks)
+    followers = {i for after in lags.values() for i in after}
+    return total + lead, total + coupled, followers
+
+
+def follower_lags(instance: Instance, index: int, placed: list[Task]) -> dict[int, int]:
+    """The free placed steps after task `index` through placed steps, each with the most
+    waiting days on a chain of prerequisites between them (its day is at least the
+    task's day plus that many)."""
+    wanted = {t.index for t in placed}
+    lag_to = {index: 0}
+    for task in task_order(instance):
+        if task.index not in wanted:
+            continue
+        for pred, lag in task.preds:
+            if pred in lag_to:
+                lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
+    del lag_to[index]
+    return {i: lag for i, lag in lag_to.items() if not instance.tasks[i].fixed}
+
+
+def ranked_assignment(
+    costs: list[Callable[[int], int]], earliest: list[int], ranks: list[int]
+) -> int:
+    """A lower bound on the total cost of rows placed on days, each row on a day no
+    earlier than its `earliest` day, when the k-th smallest of those days is at least
+    `ranks[k]` (ranks sorted, as many as rows) and each row's cost never falls as its
+    day grows.
+
+    Argument: sort any such placement by day; the row in position k is on a day at least
+    `max(earliest, ranks[k])`, where its cost is no higher, so giving each row its own
+    rank (a least-cost assignment, Hungarian method) costs no more than the placement.
+    """
+    table = [
+        [cost(max(first, rank)) for rank in ranks]
+        for cost, first in zip(costs, earliest, strict=True)
     ]
-    return total + _min_assignment(costs)
+    return _min_assignment(table)
 
 
 def _rank_days(

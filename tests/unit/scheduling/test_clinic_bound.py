@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from essence.scheduling.clinic_bound import srpt_days, usable_minutes
+from essence.scheduling.clinic_bound import ranked_assignment, srpt_days, usable_minutes
 from essence.scheduling.clinic_visit_bound import fewest_groups
 
 PLACES = ["", "Umeå", "Lycksele"]
@@ -114,3 +114,38 @@ def earliest_kth_completions(capacity, jobs) -> list[int]:
 )
 def test_shortest_remaining_first_finishes_the_kth_job_no_later_than_any_schedule(capacity, jobs):
     assert srpt_days(capacity, jobs) == earliest_kth_completions(capacity, jobs)
+
+
+def brute_force_ranked(tables, earliest, ranks) -> int:
+    """Least total cost over every placement of the rows on days whose k-th smallest day
+    is at least ranks[k], each row no earlier than its earliest day."""
+    horizon = len(tables[0])
+    best = None
+    for days in itertools.product(range(horizon), repeat=len(tables)):
+        if any(day < first for day, first in zip(days, earliest, strict=True)):
+            continue
+        if any(day < rank for day, rank in zip(sorted(days), ranks, strict=True)):
+            continue
+        total = sum(table[day] for table, day in zip(tables, days, strict=True))
+        best = total if best is None else min(best, total)
+    return best
+
+
+@st.composite
+def ranked_rows(draw: st.DrawFn):
+    rows, horizon = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    tables = []
+    for _ in range(rows):  # costs that never fall as the day grows
+        steps = draw(st.lists(st.integers(0, 9), min_size=horizon, max_size=horizon))
+        tables.append([sum(steps[: day + 1]) for day in range(horizon)])
+    earliest = [draw(st.integers(0, horizon - 1)) for _ in range(rows)]
+    ranks = sorted(draw(st.integers(0, horizon - 1)) for _ in range(rows))
+    return tables, earliest, ranks
+
+
+@settings(max_examples=80, deadline=None)
+@given(ranked_rows())
+def test_ranked_assignment_equals_the_cheapest_placement_that_keeps_the_ranks(drawn):
+    tables, earliest, ranks = drawn
+    costs = [table.__getitem__ for table in tables]
+    assert ranked_assignment(costs, earliest, ranks) == brute_force_ranked(tables, earliest, ranks)
