@@ -18,6 +18,7 @@ so for a complete plan the bound is the bound of the plain objective.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -103,7 +104,7 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
         lead=lead,
         step_days=step_days,
         visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
-        staff_km=weights.staff_km * _staff_km(instance, free, load),
+        staff_km=weights.staff_km * _staff_km(instance, free, placed, load),
         continuity=weights.continuity * _continuity(placed, load),
         not_scheduled=not_scheduled_penalty(instance, assignment),
     )
@@ -202,8 +203,10 @@ def _lead(
     return total + lead, total + coupled, followers
 
 
-def follower_lags(instance: Instance, index: int, placed: list[Task]) -> dict[int, int]:
-    """The free placed steps after task `index` through placed steps, each with the most
+def follower_lags(
+    instance: Instance, index: int, placed: list[Task], free_only: bool = True
+) -> dict[int, int]:
+    """The (free) placed steps after task `index` through placed steps, each with the most
     waiting days on a chain of prerequisites between them (its day is at least the
     task's day plus that many)."""
     wanted = {t.index for t in placed}
@@ -215,7 +218,7 @@ def follower_lags(instance: Instance, index: int, placed: list[Task]) -> dict[in
             if pred in lag_to:
                 lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
     del lag_to[index]
-    return {i: lag for i, lag in lag_to.items() if not instance.tasks[i].fixed}
+    return {i: lag for i, lag in lag_to.items() if not (free_only and instance.tasks[i].fixed)}
 
 
 def ranked_assignment(
@@ -456,9 +459,11 @@ def _family_chains(instance: Instance, placed: list[Task]) -> dict[str, int]:
 # --- staff km and continuity -------------------------------------------------------------------
 
 
-def _staff_km(instance: Instance, free: list[Task], load: DayLoad) -> int:
-    """Trips the free minutes away from base need beyond the fixed trips' spare room,
-    each at the shortest round trip of its candidates; plus the fixed trips' km."""
+def _staff_km(instance: Instance, free: list[Task], placed: list[Task], load: DayLoad) -> int:
+    """Trips the free minutes away from base need beyond the fixed trips' spare room (or,
+    when more, the days one child's steps there must be apart, `days_apart`, beyond the
+    fixed trips there), each at the shortest round trip of its candidates; plus the fixed
+    trips' km."""
     total = sum(instance.trip_km(c, m) for (c, _), m in load.trip.items())
     need: dict[tuple[str, int, object], list[Task]] = defaultdict(list)
     for task in free:
@@ -471,12 +476,71 @@ def _staff_km(instance: Instance, free: list[Task], load: DayLoad) -> int:
         grouped[(destination, profession)] += tasks
         for task in tasks:
             candidates_of[(destination, profession)].update(task.candidates[slot])
+    apart = DaysApart(instance, placed)
     for (destination, _), tasks in grouped.items():
         team = candidates_of[(destination, _)]
-        total += _trips_needed(instance, destination, tasks, team, load) * min(
-            instance.trip_km(c, destination) for c in team
+        fixed_trips = sum(1 for (c, _), m in load.trip.items() if m == destination and c in team)
+        by_case: dict[str, set[int]] = defaultdict(set)
+        for task in tasks:
+            by_case[task.case_id].add(task.index)
+        trips = max(
+            _trips_needed(instance, destination, tasks, team, load),
+            max(apart.days(sorted(members)) for members in by_case.values()) - fixed_trips,
         )
+        total += trips * min(instance.trip_km(c, destination) for c in team)
     return total
+
+
+class DaysApart:
+    """Which steps of one child can never share a day (see `days_apart`)."""
+
+    def __init__(self, instance: Instance, placed: list[Task]) -> None:
+        self.instance = instance
+        self.placed = placed
+        self.after: dict[int, dict[int, int]] = {}
+
+    def _after(self, index: int) -> dict[int, int]:
+        if index not in self.after:
+            self.after[index] = follower_lags(self.instance, index, self.placed, free_only=False)
+        return self.after[index]
+
+    def must_differ(self, first: int, later: int) -> bool:
+        """True when no plan puts `later` (after `first` by prerequisites) on `first`'s day:
+        the waiting days between them add up to one or more, or the family steps they and
+        every step between them hold would exceed the family's day (minutes or one place),
+        since on a shared day all of those share it too."""
+        lags = self._after(first)
+        if later not in lags:
+            return False
+        if lags[later] > 0:
+            return True
+        between = [i for i in lags if i == later or later in self._after(i)]
+        family = [self.instance.tasks[i] for i in [first, *between]]
+        family = [t for t in family if t.family_minutes]
+        case_id = self.instance.tasks[first].case_id
+        minutes = sum(t.family_minutes for t in family)
+        places = {t.destination for t in family if t.destination is not None}
+        return minutes > self.instance.family_limit(case_id) or len(places) > 1
+
+    def days(self, members: list[int]) -> int:
+        """`days_apart` of one child's steps."""
+        return days_apart(members, self.must_differ)
+
+
+def days_apart(members: list[int], must_differ: Callable[[int, int], bool]) -> int:
+    """The most of `members` (one child's steps, in pathway order) that pairwise can never
+    share a day: so many days, and so many trips when they all need a trip of one
+    profession to one place. A brute-force largest clique (a child has few such steps)."""
+    clash = {
+        (a, b)
+        for a, b in itertools.combinations(members, 2)
+        if must_differ(a, b) or must_differ(b, a)
+    }
+    for size in range(len(members), 1, -1):
+        for group in itertools.combinations(members, size):
+            if all(pair in clash for pair in itertools.combinations(group, 2)):
+                return size
+    return 1 if members else 0
 
 
 def _trips_needed(
