@@ -5,20 +5,23 @@ places the same steps: lead time from each case's critical path, today, waiting 
 the earliest day its professions have room, tightened by the capacity of each profession
 over the horizon (the k-th feedback cannot come before the k-th workload is done when the
 team works shortest-remaining-first, counting only minutes step lengths can fill); step
-days the same way per profession; visit days from the 4-hour cap,
-waiting lags and places of each family's steps (`clinic_visit_bound`); staff km from the
-trips the minutes away need; the clinicians already fixed for a child. The sum is a valid
-bound, so the gap against it tells how far from optimal a plan can be, and the parts show
-where that gap sits. Steps left out add their penalty (`not_scheduled_penalty`) to the
-bound exactly as to the reported objective, so for a complete plan the bound is the bound
-of the plain objective.
+days the same way per profession, or, when better, the steps after each feedback meeting
+at its ranked day together with the lead time, and the rest per profession; visit days
+from the 4-hour cap, waiting lags and places of each family's steps
+(`clinic_visit_bound`); staff km from the trips the minutes away need; the clinicians
+already fixed for a child. The sum is a valid bound, so the gap against it tells how far
+from optimal a plan can be, and the parts show where that gap sits. Steps left out add
+their penalty (`not_scheduled_penalty`) to the bound exactly as to the reported objective,
+so for a complete plan the bound is the bound of the plain objective.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -42,7 +45,9 @@ class BoundParts:
 
     Attributes:
         lead: Feedback days and lateness beyond 90/140 days, summed over cases.
-        step_days: The small per-step-day cost of the steps to place.
+        step_days: The small per-step-day cost of the steps to place. With `lead` it
+            may bound the sum of both terms only (what coupling the feedback day with the
+            steps after it adds is counted here, beyond what bounds the lead alone).
         visit_days: Family visit days.
         staff_km: Km driven by staff.
         continuity: Extra clinicians per child and profession.
@@ -85,13 +90,21 @@ def lower_bound(instance: Instance, assignment: Assignment) -> BoundParts:
         load.add(instance, instance.tasks[index], *where)
     earliest = earliest_days(instance, assignment, fixed, load)
     free = [t for t in placed if t.index not in fixed]
+    lead, coupled, followers = _lead(instance, placed, fixed, earliest, load)
+    step_day = instance.settings.weights.step_day
+    step_days = step_day * _step_days(instance, free, earliest, load)
+    rest = [t for t in free if t.index not in followers]
+    # Lead and step days bound their sum together too (feedback day and the steps after it
+    # in one ranked assignment): the better of the two ways, with `lead` kept as it is.
+    step_days = max(
+        step_days, coupled + step_day * _step_days(instance, rest, earliest, load) - lead
+    )
     weights = instance.settings.weights
-    step_days = weights.step_day * _step_days(instance, free, earliest, load)
     return BoundParts(
-        lead=_lead(instance, placed, fixed, earliest, load),
+        lead=lead,
         step_days=step_days,
         visit_days=weights.visit_day * _visit_days(instance, placed, fixed),
-        staff_km=weights.staff_km * _staff_km(instance, free, load),
+        staff_km=weights.staff_km * _staff_km(instance, free, placed, load),
         continuity=weights.continuity * _continuity(placed, load),
         not_scheduled=not_scheduled_penalty(instance, assignment),
     )
@@ -148,7 +161,15 @@ def _lead(
     fixed: Assignment,
     earliest: dict[int, int],
     load: DayLoad,
-) -> int:
+) -> tuple[int, int, set[int]]:
+    """The lead bound, the bound of lead plus the step days of the free steps after each
+    free feedback meeting (its followers, e.g. the network meeting), and those followers.
+
+    Both are a least-cost assignment of the feedback meetings to the rank days
+    (`_rank_days`): a case's cost at day f is its lateness cost, and for the second also
+    each follower's step-day cost at the later of its earliest day and f plus the waiting
+    days between them; both costs never fall as f grows (`ranked_assignment`).
+    """
     total = 0
     feedback = []
     for task in placed:
@@ -160,19 +181,63 @@ def _lead(
         else:
             feedback.append(task)
     if not feedback:
-        return total
+        return total, total, set()
     ranks = _rank_days(instance, feedback, placed, fixed, earliest, load)
-    costs = [
-        [
-            lateness_cost(
-                instance,
-                max(earliest[task.index], rank) + lead_offset_days(instance, task.case_id),
-            )
-            for rank in ranks
-        ]
-        for task in feedback
+    lags = {t.index: follower_lags(instance, t.index, placed) for t in feedback}
+    step_day = instance.settings.weights.step_day
+
+    def lead_cost(task: Task) -> Callable[[int], int]:
+        offset = lead_offset_days(instance, task.case_id)
+        return lambda day: lateness_cost(instance, day + offset)
+
+    def coupled_cost(task: Task) -> Callable[[int], int]:
+        lead, after = lead_cost(task), lags[task.index]
+        return lambda day: (
+            lead(day) + step_day * sum(max(earliest[i], day + lag) for i, lag in after.items())
+        )
+
+    first = [earliest[t.index] for t in feedback]
+    lead = ranked_assignment([lead_cost(t) for t in feedback], first, ranks)
+    coupled = ranked_assignment([coupled_cost(t) for t in feedback], first, ranks)
+    followers = {i for after in lags.values() for i in after}
+    return total + lead, total + coupled, followers
+
+
+def follower_lags(
+    instance: Instance, index: int, placed: list[Task], free_only: bool = True
+) -> dict[int, int]:
+    """The (free) placed steps after task `index` through placed steps, each with the most
+    waiting days on a chain of prerequisites between them (its day is at least the
+    task's day plus that many)."""
+    wanted = {t.index for t in placed}
+    lag_to = {index: 0}
+    for task in task_order(instance):
+        if task.index not in wanted:
+            continue
+        for pred, lag in task.preds:
+            if pred in lag_to:
+                lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
+    del lag_to[index]
+    return {i: lag for i, lag in lag_to.items() if not (free_only and instance.tasks[i].fixed)}
+
+
+def ranked_assignment(
+    costs: list[Callable[[int], int]], earliest: list[int], ranks: list[int]
+) -> int:
+    """A lower bound on the total cost of rows placed on days, each row on a day no
+    earlier than its `earliest` day, when the k-th smallest of those days is at least
+    `ranks[k]` (ranks sorted, as many as rows) and each row's cost never falls as its
+    day grows.
+
+    Argument: sort any such placement by day; the row in position k is on a day at least
+    `max(earliest, ranks[k])`, where its cost is no higher, so giving each row its own
+    rank (a least-cost assignment, Hungarian method) costs no more than the placement.
+    """
+    table = [
+        [cost(max(first, rank)) for rank in ranks]
+        for cost, first in zip(costs, earliest, strict=True)
     ]
-    return total + _min_assignment(costs)
+    return _min_assignment(table)
 
 
 def _rank_days(
@@ -394,9 +459,11 @@ def _family_chains(instance: Instance, placed: list[Task]) -> dict[str, int]:
 # --- staff km and continuity -------------------------------------------------------------------
 
 
-def _staff_km(instance: Instance, free: list[Task], load: DayLoad) -> int:
-    """Trips the free minutes away from base need beyond the fixed trips' spare room,
-    each at the shortest round trip of its candidates; plus the fixed trips' km."""
+def _staff_km(instance: Instance, free: list[Task], placed: list[Task], load: DayLoad) -> int:
+    """Trips the free minutes away from base need beyond the fixed trips' spare room (or,
+    when more, the days one child's steps there must be apart, `days_apart`, beyond the
+    fixed trips there), each at the shortest round trip of its candidates; plus the fixed
+    trips' km."""
     total = sum(instance.trip_km(c, m) for (c, _), m in load.trip.items())
     need: dict[tuple[str, int, object], list[Task]] = defaultdict(list)
     for task in free:
@@ -409,12 +476,71 @@ def _staff_km(instance: Instance, free: list[Task], load: DayLoad) -> int:
         grouped[(destination, profession)] += tasks
         for task in tasks:
             candidates_of[(destination, profession)].update(task.candidates[slot])
+    apart = DaysApart(instance, placed)
     for (destination, _), tasks in grouped.items():
         team = candidates_of[(destination, _)]
-        total += _trips_needed(instance, destination, tasks, team, load) * min(
-            instance.trip_km(c, destination) for c in team
+        fixed_trips = sum(1 for (c, _), m in load.trip.items() if m == destination and c in team)
+        by_case: dict[str, set[int]] = defaultdict(set)
+        for task in tasks:
+            by_case[task.case_id].add(task.index)
+        trips = max(
+            _trips_needed(instance, destination, tasks, team, load),
+            max(apart.days(sorted(members)) for members in by_case.values()) - fixed_trips,
         )
+        total += trips * min(instance.trip_km(c, destination) for c in team)
     return total
+
+
+class DaysApart:
+    """Which steps of one child can never share a day (see `days_apart`)."""
+
+    def __init__(self, instance: Instance, placed: list[Task]) -> None:
+        self.instance = instance
+        self.placed = placed
+        self.after: dict[int, dict[int, int]] = {}
+
+    def _after(self, index: int) -> dict[int, int]:
+        if index not in self.after:
+            self.after[index] = follower_lags(self.instance, index, self.placed, free_only=False)
+        return self.after[index]
+
+    def must_differ(self, first: int, later: int) -> bool:
+        """True when no plan puts `later` (after `first` by prerequisites) on `first`'s day:
+        the waiting days between them add up to one or more, or the family steps they and
+        every step between them hold would exceed the family's day (minutes or one place),
+        since on a shared day all of those share it too."""
+        lags = self._after(first)
+        if later not in lags:
+            return False
+        if lags[later] > 0:
+            return True
+        between = [i for i in lags if i == later or later in self._after(i)]
+        family = [self.instance.tasks[i] for i in [first, *between]]
+        family = [t for t in family if t.family_minutes]
+        case_id = self.instance.tasks[first].case_id
+        minutes = sum(t.family_minutes for t in family)
+        places = {t.destination for t in family if t.destination is not None}
+        return minutes > self.instance.family_limit(case_id) or len(places) > 1
+
+    def days(self, members: list[int]) -> int:
+        """`days_apart` of one child's steps."""
+        return days_apart(members, self.must_differ)
+
+
+def days_apart(members: list[int], must_differ: Callable[[int, int], bool]) -> int:
+    """The most of `members` (one child's steps, in pathway order) that pairwise can never
+    share a day: so many days, and so many trips when they all need a trip of one
+    profession to one place. A brute-force largest clique (a child has few such steps)."""
+    clash = {
+        (a, b)
+        for a, b in itertools.combinations(members, 2)
+        if must_differ(a, b) or must_differ(b, a)
+    }
+    for size in range(len(members), 1, -1):
+        for group in itertools.combinations(members, size):
+            if all(pair in clash for pair in itertools.combinations(group, 2)):
+                return size
+    return 1 if members else 0
 
 
 def _trips_needed(

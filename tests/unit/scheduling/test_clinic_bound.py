@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from essence.scheduling.clinic_bound import srpt_days, usable_minutes
+from essence.scheduling.clinic_bound import (
+    DaysApart,
+    days_apart,
+    lower_bound,
+    ranked_assignment,
+    srpt_days,
+    usable_minutes,
+)
+from essence.scheduling.clinic_greedy import greedy_schedule
+from essence.scheduling.clinic_instance import build_instance
+from essence.scheduling.clinic_objective import evaluate_parts
+from essence.scheduling.clinic_problem import default_template
 from essence.scheduling.clinic_visit_bound import fewest_groups
+from tests.unit.scheduling.clinic_factories import START, case, clinician
+from tests.unit.scheduling.clinic_factories import settings as plan_settings
 
 PLACES = ["", "Umeå", "Lycksele"]
 
@@ -114,3 +128,89 @@ def earliest_kth_completions(capacity, jobs) -> list[int]:
 )
 def test_shortest_remaining_first_finishes_the_kth_job_no_later_than_any_schedule(capacity, jobs):
     assert srpt_days(capacity, jobs) == earliest_kth_completions(capacity, jobs)
+
+
+def brute_force_ranked(tables, earliest, ranks) -> int:
+    """Least total cost over every placement of the rows on days whose k-th smallest day
+    is at least ranks[k], each row no earlier than its earliest day."""
+    horizon = len(tables[0])
+    best = None
+    for days in itertools.product(range(horizon), repeat=len(tables)):
+        if any(day < first for day, first in zip(days, earliest, strict=True)):
+            continue
+        if any(day < rank for day, rank in zip(sorted(days), ranks, strict=True)):
+            continue
+        total = sum(table[day] for table, day in zip(tables, days, strict=True))
+        best = total if best is None else min(best, total)
+    return best
+
+
+@st.composite
+def ranked_rows(draw: st.DrawFn):
+    rows, horizon = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    tables = []
+    for _ in range(rows):  # costs that never fall as the day grows
+        steps = draw(st.lists(st.integers(0, 9), min_size=horizon, max_size=horizon))
+        tables.append([sum(steps[: day + 1]) for day in range(horizon)])
+    earliest = [draw(st.integers(0, horizon - 1)) for _ in range(rows)]
+    ranks = sorted(draw(st.integers(0, horizon - 1)) for _ in range(rows))
+    return tables, earliest, ranks
+
+
+@settings(max_examples=80, deadline=None)
+@given(ranked_rows())
+def test_ranked_assignment_equals_the_cheapest_placement_that_keeps_the_ranks(drawn):
+    tables, earliest, ranks = drawn
+    costs = [table.__getitem__ for table in tables]
+    assert ranked_assignment(costs, earliest, ranks) == brute_force_ranked(tables, earliest, ranks)
+
+
+def test_a_travelling_childs_medical_exam_and_feedback_need_two_physician_trips():
+    # Cognitive test and autism observation lie between them: 90 + 60 + 60 + 90 family
+    # minutes do not fit in one 240-minute day, so one trip cannot hold both.
+    team = [
+        clinician(cid, profession)
+        for cid, profession in [
+            ("co-1", "coordinator"),
+            ("bhv-1", "bhv_nurse"),
+            ("md-1", "physician"),
+            ("psy-1", "psychologist"),
+            ("slp-1", "speech_therapist"),
+            ("pt-1", "physiotherapist"),
+            ("hab-1", "habilitation"),
+        ]
+    ]
+    completed = {"intake": START - timedelta(days=20), "questionnaires": START - timedelta(days=6)}
+    child = case(
+        "c1", default_template(), municipality="Vindeln", team_travels=True, completed=completed
+    )
+    instance = build_instance([child], team, plan_settings(horizon_weeks=8))
+    task = {t.key: t.index for t in instance.tasks}
+    apart = DaysApart(instance, instance.tasks)
+    assert apart.must_differ(task["medical_exam"], task["feedback_meeting"])
+    assert not apart.must_differ(task["cognitive_test"], task["feedback_meeting"])
+    assert apart.days([task["medical_exam"], task["feedback_meeting"]]) == 2
+    greedy, _ = greedy_schedule(instance)
+    bound = lower_bound(instance, greedy)
+    assert bound.staff_km >= 2 * instance.trip_km("md-1", "Vindeln")
+    assert bound.staff_km <= evaluate_parts(instance, greedy)["staff_km"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 5),
+    pairs=st.sets(st.tuples(st.integers(0, 4), st.integers(0, 4))),
+)
+def test_days_apart_is_the_largest_group_that_pairwise_clashes(size, pairs):
+    members = list(range(size))
+
+    def must_differ(a, b):
+        return (a, b) in pairs
+
+    best = max(
+        len(group)
+        for count in range(1, size + 1)
+        for group in itertools.combinations(members, count)
+        if all(must_differ(a, b) or must_differ(b, a) for a, b in itertools.combinations(group, 2))
+    )
+    assert days_apart(members, must_differ) == best
