@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -552,33 +554,126 @@ def improve_with_lns(
     (their trips can be pooled, ambulating team), cases sharing a destination
     municipality, and cases drawn at random. Draws use a numpy Generator
     seeded by `settings.seed`; a round's result is kept only when it lowers the objective.
+
+    With `settings.workers` >= 2 (and not deterministic) that many rounds run at once in
+    threads (CP-SAT releases the GIL while it solves), one CP-SAT worker each; see
+    `_parallel_rounds`. Deterministic settings always run the rounds one after another.
     """
-    rng = np.random.default_rng(instance.settings.seed)
-    case_ids = sorted({t.case_id for t in instance.tasks if not t.fixed and t.index in assignment})
-    size = min(instance.settings.lns_cases_per_round, len(case_ids))
-    groups = _cases_by_destination(instance, case_ids)
-    best, best_value = assignment, evaluate(instance, assignment)
-    rounds = 0
+    search = _Search(instance, assignment, watch or Watch())
     deterministic = instance.settings.deterministic and instance.settings.lns_rounds > 0
-    watch = watch or Watch()
-    while size and (deterministic or time.perf_counter() < deadline - 0.1):
-        if watch.stopped:
+    if not search.size:
+        return assignment
+    threads = 1 if instance.settings.deterministic else min(LNS_THREADS, instance.settings.workers)
+    if threads > 1:
+        _parallel_rounds(search, deadline, threads)
+        return search.best
+    while deterministic or time.perf_counter() < deadline - 0.1:
+        chosen = search.draw()
+        if chosen is None:
             break
-        rounds += 1
-        if instance.settings.lns_rounds and rounds > instance.settings.lns_rounds:
-            break
-        if rounds % 3 == 0:
-            chosen = _trip_neighbourhood(instance, best, rng, case_ids, size + TRIP_EXTRA_CASES)
-        else:
-            chosen = _neighbourhood(rng, case_ids, groups, size, related=rounds % 3 == 1)
-        candidate = _lns_round(instance, best, chosen, deadline, watch)
+        search.offer(_lns_round(instance, search.best, chosen, deadline, search.watch), chosen)
+    return search.best
+
+
+#: LNS rounds solved at the same time (threads), at most `settings.workers`.
+LNS_THREADS = 2
+
+
+class _Search:
+    """The state LNS rounds share: the best assignment, its value and the draws."""
+
+    def __init__(self, instance: Instance, assignment: Assignment, watch: Watch) -> None:
+        self.instance = instance
+        self.watch = watch
+        self.rng = np.random.default_rng(instance.settings.seed)
+        self.case_ids = sorted(
+            {t.case_id for t in instance.tasks if not t.fixed and t.index in assignment}
+        )
+        self.size = min(instance.settings.lns_cases_per_round, len(self.case_ids))
+        self.groups = _cases_by_destination(instance, self.case_ids)
+        self.best, self.value = assignment, evaluate(instance, assignment)
+        self.version = 0  # counts accepted improvements
+        self.rounds = 0
+        self.lock = threading.Lock()
+
+    def draw(self) -> set[str] | None:
+        """The next round's cases, or None when the search stops (rounds, stop request)."""
+        if self.watch.stopped:
+            return None
+        self.rounds += 1
+        limit = self.instance.settings.lns_rounds
+        if limit and self.rounds > limit:
+            return None
+        if self.rounds % 3 == 0:
+            size = self.size + TRIP_EXTRA_CASES
+            return _trip_neighbourhood(self.instance, self.best, self.rng, self.case_ids, size)
+        related = self.rounds % 3 == 1
+        return _neighbourhood(self.rng, self.case_ids, self.groups, self.size, related=related)
+
+    def offer(
+        self, candidate: Assignment | None, chosen: set[str], version: int | None = None
+    ) -> None:
+        """Keep `candidate` (a round's result for the `chosen` cases) when it is better.
+
+        A round built on an older best (`version`) would undo the improvements made
+        since; its chosen cases are then carried over onto the current best instead, when
+        every clinician-day still keeps its rules (`fits_together`) and that is better.
+        """
         if candidate is None:
-            continue
-        value = evaluate(instance, candidate)
-        if value < best_value:
-            best, best_value = candidate, value
-            watch.report(objective=float(value))
-    return best
+            return
+        if version is not None and version != self.version:
+            candidate = merged(self.instance, self.best, candidate, chosen)
+            if candidate is None:
+                return
+        value = evaluate(self.instance, candidate)
+        if value < self.value:
+            self.best, self.value = candidate, value
+            self.version += 1
+            self.watch.report(objective=float(value))
+
+
+def merged(
+    instance: Instance, best: Assignment, candidate: Assignment, chosen: set[str]
+) -> Assignment | None:
+    """`best` with the `chosen` cases placed as in `candidate`, or None when that breaks a
+    clinician-day rule. Prerequisites and family limits only link steps of one case, so
+    only the clinicians' days (minutes, clock-grid span, trips) need checking."""
+    moving = [t for t in instance.tasks if t.case_id in chosen and t.index in candidate]
+    result = dict(best)
+    for task in moving:
+        result.pop(task.index, None)
+    load = DayLoad()
+    for index, placed in result.items():
+        load.add(instance, instance.tasks[index], *placed)
+    for task in moving:
+        day, clinician_ids = candidate[task.index]
+        if not task.fixed and not all(
+            clinician_fits(instance, load, task, c, day) for c in clinician_ids
+        ):
+            return None
+        load.add(instance, task, day, clinician_ids)
+        result[task.index] = candidate[task.index]
+    return result
+
+
+def _parallel_rounds(search: _Search, deadline: float, threads: int) -> None:
+    """Run LNS rounds in `threads` threads until the deadline; each round starts from the
+    best so far and is kept only if no other round improved it in the meantime."""
+
+    def work() -> None:
+        while time.perf_counter() < deadline - 0.1:
+            with search.lock:
+                chosen = search.draw()
+                base, version = search.best, search.version
+            if chosen is None:
+                return
+            candidate = _lns_round(search.instance, base, chosen, deadline, search.watch)
+            with search.lock:
+                search.offer(candidate, chosen, version)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(work) for _ in range(threads)]:
+            future.result()
 
 
 def relieve(

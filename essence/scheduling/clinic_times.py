@@ -9,6 +9,7 @@ model; a step still without a time is moved to another day that has room, or lef
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from essence.scheduling.clinic_greedy import (
     Assignment,
     DayLoad,
     choose_clinicians,
+    clinician_fits,
     family_fits,
 )
 from essence.scheduling.clinic_instance import Instance, Task
@@ -26,6 +28,10 @@ from essence.scheduling.solver import limit_time
 
 #: Wall-clock limit of re-packing one day, seconds.
 REPACK_DAY_S = 0.3
+#: Teams a repair tries per day for a step without a clock time (`clinician_options`).
+MAX_TEAMS_TRIED = 8
+#: Steps a repair tries to move aside to keep a step on its day (`make_room`).
+MAX_STEPS_MOVED_ASIDE = 6
 DAY_END = 24 * 60
 
 Blocks = list[tuple[int, int]]
@@ -484,8 +490,71 @@ def repair(
         if moved is not None:
             _commit(instance, clock, load, assignment, starts, task, moved)
             continue
+        room = make_room(instance, assignment, starts, task)
+        if room is not None:
+            clock, load = room
+            continue
         clock, load = _replace_with_successors(instance, assignment, starts, task, dropped)
     return dropped
+
+
+def make_room(
+    instance: Instance, assignment: Assignment, starts: dict[int, int], task: Task
+) -> tuple[Clock, DayLoad] | None:
+    """Keep a task on its day by moving one other step of its clinicians that day to
+    another day with room (within that step's own prerequisites and successors).
+
+    Tried before the task moves with every step after it (for a team conference and the
+    feedback after it that is often weeks later): the shortest steps first, at most
+    `MAX_STEPS_MOVED_ASIDE` of them; booked and frozen steps never move. Returns the new
+    clock and load (`assignment` and `starts` updated in place), or None (nothing changed).
+    """
+    day, clinician_ids = assignment[task.index]
+    related = {*descendants(instance, task.index), *ancestors(instance, task.index)}
+    others = sorted(
+        (
+            i
+            for i, (other_day, other_ids) in assignment.items()
+            if other_day == day
+            and i in starts
+            and i not in related
+            and instance.tasks[i].booking is None
+            and not instance.tasks[i].fixed
+            and set(other_ids) & set(clinician_ids)
+        ),
+        key=lambda i: (instance.tasks[i].minutes, i),
+    )
+    for other in others[:MAX_STEPS_MOVED_ASIDE]:
+        trial = {i: start for i, start in starts.items() if i != other}
+        clock = _rebuild(instance, assignment, trial)
+        if not _trips_ready(instance, clock, task, day, clinician_ids):
+            continue
+        low, high = same_day_bounds(instance, assignment, trial, task, day)
+        start = clock.earliest(task, day, clinician_ids, low, high)
+        if start is None:
+            continue
+        load = _load_of(instance, assignment, trial)
+        _commit(instance, clock, load, assignment, trial, task, (day, clinician_ids, start))
+        moved = _another_day(instance, clock, load, assignment, trial, instance.tasks[other])
+        if moved is None:
+            continue
+        _commit(instance, clock, load, assignment, trial, instance.tasks[other], moved)
+        starts.clear()
+        starts.update(trial)
+        return clock, load
+    return None
+
+
+def ancestors(instance: Instance, index: int) -> set[int]:
+    """Every task before `index` (transitively)."""
+    seen: set[int] = set()
+    stack = [pred for pred, _ in instance.tasks[index].preds]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(pred for pred, _ in instance.tasks[current].preds)
+    return seen
 
 
 def _replace_with_successors(
@@ -569,14 +638,52 @@ def _another_day(
     for day in range(max(first, task.release), last + 1):
         if task.fixed or not family_fits(instance, load, task, day):
             continue
-        clinician_ids = choose_clinicians(instance, load, task, day)
-        if clinician_ids is None or not _trips_ready(instance, clock, task, day, clinician_ids):
-            continue
         low, high = same_day_bounds(instance, assignment, starts, task, day)
-        start = clock.earliest(task, day, clinician_ids, low, high)
-        if start is not None:
-            return day, clinician_ids, start
+        for clinician_ids in clinician_options(instance, load, task, day):
+            if not _trips_ready(instance, clock, task, day, clinician_ids):
+                continue
+            start = clock.earliest(task, day, clinician_ids, low, high)
+            if start is not None:
+                return day, clinician_ids, start
     return None
+
+
+def clinician_options(
+    instance: Instance, load: DayLoad, task: Task, day: int, limit: int = MAX_TEAMS_TRIED
+) -> list[tuple[str, ...]]:
+    """Up to `limit` teams (one clinician per profession slot) with room on `day`: the
+    greedy's choice (`choose_clinicians`) first, then other teams without a new trip.
+
+    A joint step whose first team has no common free time that day often fits with
+    another psychologist or physician, which keeps it (and every step after it) from
+    moving weeks later.
+    """
+    first = choose_clinicians(instance, load, task, day)
+    if first is None:
+        return []
+    ranked = []
+    for slot, candidates in enumerate(task.candidates):
+        fitting = [
+            c
+            for c in candidates
+            if clinician_fits(instance, load, task, c, day)
+            and (c == first[slot] or not _new_trip(instance, load, task, c, day))
+        ]
+        ranked.append(sorted(fitting, key=lambda c, s=slot: (c != first[s], c)))
+    teams = [first]
+    for team in itertools.product(*ranked):
+        if len(teams) >= limit:
+            break
+        if len(set(team)) == len(team) and team not in teams:
+            teams.append(team)
+    return teams
+
+
+def _new_trip(instance: Instance, load: DayLoad, task: Task, clinician_id: str, day: int) -> bool:
+    return (
+        instance.needs_trip(task, clinician_id)
+        and load.trip.get((clinician_id, day)) != task.destination
+    )
 
 
 def _day_range(instance: Instance, assignment: Assignment, task: Task) -> tuple[int, int]:

@@ -181,3 +181,39 @@ def test_cpsat_objective_equals_the_evaluation_with_kept_and_movable_bookings():
     assert report.objective == evaluate(instance, best)
     frozen_test = next(t for t in instance.tasks if (t.case_id, t.key) == ("c1", "test"))
     assert best[frozen_test.index] == (1, ("psy-1",))
+
+
+def test_a_round_built_on_an_older_plan_is_carried_over_only_when_the_clinician_has_room():
+    from essence.scheduling.clinic_cpsat import merged
+
+    pathway = template(step("test", "psychologist", minutes=240, attendees=[]))
+    team = [clinician("psy-1", "psychologist", minutes=300)]
+    instance = build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
+    first, second = (t.index for t in instance.tasks)
+    days = [d for d in range(instance.horizon) if instance.capacity["psy-1"][d]]
+    day_1, day_2, day_3 = days[:3]
+    best = {first: (day_1, ("psy-1",)), second: (day_2, ("psy-1",))}
+    onto_day_1 = {first: (day_3, ("psy-1",)), second: (day_1, ("psy-1",))}
+    assert merged(instance, best, onto_day_1, {"c2"}) is None  # 480 of 300 minutes on day 1
+    onto_day_3 = {first: (day_1, ("psy-1",)), second: (day_3, ("psy-1",))}
+    assert merged(instance, best, onto_day_3, {"c2"}) == {
+        first: (day_1, ("psy-1",)),
+        second: (day_3, ("psy-1",)),
+    }
+
+
+def test_lns_rounds_in_two_threads_improve_the_greedy_without_breaking_rules():
+    import time
+
+    from essence.scheduling.clinic_cpsat import improve_with_lns
+
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    cases = [case(f"c{i}", split_pathway()) for i in range(4)]
+    instance = build_instance(cases, team, settings(lns_rounds=8, lns_cases_per_round=2, workers=2))
+    greedy, _ = greedy_schedule(instance)
+    improved = improve_with_lns(instance, greedy, time.perf_counter() + 60)
+    assert evaluate(instance, improved) <= evaluate(instance, greedy)
+    assert set(improved) == set(greedy)
+    for task in instance.tasks:
+        for pred, lag in task.preds:
+            assert improved[task.index][0] >= improved[pred][0] + lag

@@ -11,7 +11,7 @@ from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import plan_clinic
-from essence.scheduling.clinic_times import repack_day
+from essence.scheduling.clinic_times import _rebuild, repack_day, repair
 from tests.unit.scheduling.clinic_factories import case, clinician, settings, step, template
 
 
@@ -84,3 +84,57 @@ def test_clock_times_keep_lunch_free_and_start_on_the_grid():
     for appointment in plan.appointments:
         assert appointment.start.minute % 15 == 0
     assert check_plan(plan, [case("c1", pathway)], team) == []
+
+
+def test_a_joint_step_without_a_common_time_keeps_its_day_with_another_clinician():
+    pathway = template(
+        step("busy", "psychologist", minutes=120, attendees=[]),
+        step("joint", "psychologist", "physician", minutes=60, attendees=[]),
+    )
+    morning = Roster.parse("mon=120@08:00-10:00,tue=120@08:00-10:00,wed=120@08:00-10:00,"
+                           "thu=120@08:00-10:00,fri=120@08:00-10:00,lunch=12:00+0")  # fmt: skip
+    team = [
+        clinician("psy-1", "psychologist"),
+        clinician("psy-2", "psychologist"),
+        Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
+    ]
+    instance = build_instance([case("c1", pathway)], team, settings())
+    busy, joint = (t.index for t in instance.tasks)
+    day = next(d for d in range(instance.horizon) if instance.capacity["md-1"][d])
+    assignment = {busy: (day, ("psy-1",)), joint: (day, ("psy-1", "md-1"))}
+    starts = {busy: 8 * 60}  # psy-1 is busy whenever the physician works
+    clock = _rebuild(instance, assignment, starts)
+    dropped = repair(instance, clock, assignment, starts)
+    assert dropped == {}
+    assert assignment[joint] == (day, ("psy-2", "md-1"))
+    assert starts[joint] == 8 * 60
+
+
+def test_a_joint_step_without_a_common_time_keeps_its_day_by_moving_a_step_aside():
+    pathway = template(
+        step("busy", "psychologist", minutes=120, attendees=[]),
+        step("joint", "psychologist", "physician", minutes=60, attendees=[]),
+        step("report", "psychologist", minutes=30, requires=["joint"], attendees=[]),
+    )
+    morning = Roster.parse("mon=120@08:00-10:00,tue=120@08:00-10:00,wed=120@08:00-10:00,"
+                           "thu=120@08:00-10:00,fri=120@08:00-10:00,lunch=12:00+0")  # fmt: skip
+    team = [
+        clinician("psy-1", "psychologist"),
+        Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
+    ]
+    instance = build_instance([case("c1", pathway)], team, settings())
+    busy, joint, report = (t.index for t in instance.tasks)
+    day = next(d for d in range(instance.horizon) if instance.capacity["md-1"][d])
+    assignment = {
+        busy: (day, ("psy-1",)),
+        joint: (day, ("psy-1", "md-1")),
+        report: (day, ("psy-1",)),  # the joint step cannot go to a later day
+    }
+    starts = {busy: 8 * 60, report: 14 * 60}  # psy-1 is busy whenever the physician works
+    clock = _rebuild(instance, assignment, starts)
+    dropped = repair(instance, clock, assignment, starts)
+    assert dropped == {}
+    assert assignment[joint] == (day, ("psy-1", "md-1")) and starts[joint] == 8 * 60
+    assert set(starts) == {busy, joint, report}
+    busy_day, _ = assignment[busy]
+    assert busy_day != day or starts[busy] >= 9 * 60
