@@ -11,6 +11,7 @@ import itertools
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -42,6 +43,11 @@ TRIP_EXTRA_CASES = 2
 #: CP-SAT workers of one LNS round: its model is small, one worker solves it faster
 #: than two that share the cores.
 LNS_WORKERS = 1
+
+#: Share of the budget for a big model's first solve, at least `FIRST_SOLVE_MIN_S`
+#: seconds (see `_first_budget_s`).
+FIRST_SOLVE_SHARE = 0.1
+FIRST_SOLVE_MIN_S = 2.0
 
 #: Models with at most this many steps to place get the whole horizon as day window.
 FULL_WINDOW_MAX_TASKS = 150
@@ -451,9 +457,17 @@ def extract(cm: ClinicModel, report: SolveReport) -> Assignment:
 
 
 def solve_day_level(
-    instance: Instance, greedy: Assignment, watch: Watch | None = None
+    instance: Instance,
+    greedy: Assignment,
+    watch: Watch | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[Assignment, SolveReport, str]:
     """Improve the greedy assignment with CP-SAT (and LNS for big plans) within the budget.
+
+    With a `checkpoint` (not in deterministic mode), LNS stops at each of
+    `CHECKPOINTS_AT` (shares of its time) and hands its best to it (the planner gives it
+    clock times); the steps it returns were left out of their day there, and the rounds
+    after it re-solve their cases first, with those days avoided (`Instance.avoid`).
 
     Returns:
         The best assignment, the solve report and the method: "cpsat", "cpsat+lns", or
@@ -479,7 +493,14 @@ def solve_day_level(
     if report.status == "OPTIMAL":
         return best, report, "cpsat"
     watch.report(stage="lns")
-    best = improve_with_lns(instance, best, started + settings.budget_s, watch)
+    deadline = started + settings.budget_s
+    focus: list[int] = []
+    if checkpoint is not None and not settings.deterministic:
+        now = time.perf_counter()
+        for share in CHECKPOINTS_AT:
+            best = improve_with_lns(instance, best, now + share * (deadline - now), watch, focus)
+            focus = checkpoint(best) if not watch.stopped else []
+    best = improve_with_lns(instance, best, deadline, watch, focus)
     objective = float(evaluate(instance, best))
     bound = report.best_bound
     gap = relative_gap(objective, bound) if bound is not None else None
@@ -488,9 +509,12 @@ def solve_day_level(
 
 
 def _first_budget_s(settings: PlanSettings) -> float:
-    """Seconds of a big model's first solve: enough for presolve and the hint (it gives
-    the bound), at most half the budget; LNS gets the rest."""
-    return min(max(0.2 * settings.budget_s, 4.0), 0.5 * settings.budget_s)
+    """Seconds of a big model's first solve: enough for presolve and the hint, at most
+    half the budget; LNS gets the rest. On 60 cases its bound is far below ours
+    (`clinic_bound`, about half of it) and LNS rounds in two threads improve faster than
+    the full model, so the first solve is kept short (`FIRST_SOLVE_SHARE`)."""
+    share = max(FIRST_SOLVE_SHARE * settings.budget_s, FIRST_SOLVE_MIN_S)
+    return min(share, 0.5 * settings.budget_s)
 
 
 def deterministic_round_s(settings: PlanSettings) -> float:
@@ -545,7 +569,11 @@ def solve(
 
 
 def improve_with_lns(
-    instance: Instance, assignment: Assignment, deadline: float, watch: Watch | None = None
+    instance: Instance,
+    assignment: Assignment,
+    deadline: float,
+    watch: Watch | None = None,
+    focus: Sequence[int] = (),
 ) -> Assignment:
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
@@ -558,8 +586,13 @@ def improve_with_lns(
     With `settings.workers` >= 2 (and not deterministic) that many rounds run at once in
     threads (CP-SAT releases the GIL while it solves), one CP-SAT worker each; see
     `_parallel_rounds`. Deterministic settings always run the rounds one after another.
+
+    A step on a day in `instance.avoid` costs `AVOID_POINTS` more; the first rounds
+    re-solve the cases of the `focus` steps, each with the cases sharing its clinicians
+    within a few days (`focus_neighbourhood`).
     """
     search = _Search(instance, assignment, watch or Watch())
+    search.queue = [focus_neighbourhood(instance, assignment, index) for index in focus]
     deterministic = instance.settings.deterministic and instance.settings.lns_rounds > 0
     if not search.size:
         return assignment
@@ -577,6 +610,35 @@ def improve_with_lns(
 
 #: LNS rounds solved at the same time (threads), at most `settings.workers`.
 LNS_THREADS = 2
+#: Shares of the LNS time after which a big plan gets clock times (`solve_day_level`).
+CHECKPOINTS_AT = (0.45, 0.75)
+#: Cost points of a step on a day the clock-time stage found no time on (about the cost
+#: of the repair moving it, and the steps after it, weeks later).
+AVOID_POINTS = 2000
+#: A focus neighbourhood takes this many other cases of the step's clinicians ...
+FOCUS_NEIGHBOURS = 2
+#: ... with steps within this many days of its day.
+FOCUS_NEAR_DAYS = 3
+
+#: Called with the best assignment at the checkpoint; returns the steps the clock-time
+#: stage left out of their day (their days are added to `Instance.avoid`).
+Checkpoint = Callable[[Assignment], list[int]]
+
+
+def focus_neighbourhood(instance: Instance, assignment: Assignment, index: int) -> set[str]:
+    """The case of step `index` and up to `FOCUS_NEIGHBOURS` other cases with the most
+    steps of its clinicians within `FOCUS_NEAR_DAYS` of its day (re-solving them too
+    makes room)."""
+    day, clinician_ids = assignment[index]
+    own = instance.tasks[index].case_id
+    counts: dict[str, int] = defaultdict(int)
+    for other, (other_day, other_ids) in assignment.items():
+        task = instance.tasks[other]
+        if task.case_id == own or task.fixed or abs(other_day - day) > FOCUS_NEAR_DAYS:
+            continue
+        if set(other_ids) & set(clinician_ids):
+            counts[task.case_id] += 1
+    return {own, *sorted(counts, key=lambda c: (-counts[c], c))[:FOCUS_NEIGHBOURS]}
 
 
 class _Search:
@@ -591,7 +653,8 @@ class _Search:
         )
         self.size = min(instance.settings.lns_cases_per_round, len(self.case_ids))
         self.groups = _cases_by_destination(instance, self.case_ids)
-        self.best, self.value = assignment, evaluate(instance, assignment)
+        self.best, self.value = assignment, self.score(assignment)
+        self.queue: list[set[str]] = []  # neighbourhoods to try first
         self.version = 0  # counts accepted improvements
         self.rounds = 0
         self.lock = threading.Lock()
@@ -601,6 +664,8 @@ class _Search:
         if self.watch.stopped:
             return None
         self.rounds += 1
+        if self.queue:
+            return self.queue.pop(0)
         limit = self.instance.settings.lns_rounds
         if limit and self.rounds > limit:
             return None
@@ -625,11 +690,17 @@ class _Search:
             candidate = merged(self.instance, self.best, candidate, chosen)
             if candidate is None:
                 return
-        value = evaluate(self.instance, candidate)
+        value = self.score(candidate)
         if value < self.value:
             self.best, self.value = candidate, value
             self.version += 1
-            self.watch.report(objective=float(value))
+            self.watch.report(objective=float(evaluate(self.instance, candidate)))
+
+    def score(self, assignment: Assignment) -> int:
+        """The objective plus `AVOID_POINTS` for each step on a day it should avoid."""
+        avoid = self.instance.avoid
+        on_avoided = sum(1 for i, (day, _) in assignment.items() if day in avoid.get(i, ()))
+        return evaluate(self.instance, assignment) + AVOID_POINTS * on_avoided
 
 
 def merged(

@@ -36,8 +36,8 @@ from essence.scheduling.clinic_problem import (
     PlanSettings,
     Unscheduled,
 )
-from essence.scheduling.clinic_relief import clock_times_with_relief
-from essence.scheduling.clinic_times import descendants
+from essence.scheduling.clinic_relief import ClockCheckpoint, clock_times_with_relief
+from essence.scheduling.clinic_times import Times, descendants
 from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, relative_gap
 from essence.scheduling.travel import family_km
@@ -104,8 +104,9 @@ def plan_clinic(
             stage_one, budget_s=max(0.2, stage_one.budget_s - spent)
         )
     has_free = any(not t.fixed for t in instance.tasks if t.index in greedy)
+    checkpoint = ClockCheckpoint(instance, repack_s)
     if use_cpsat and has_free and not watch.stopped:
-        assignment, report, method = solve_day_level(instance, greedy, watch)
+        assignment, report, method = solve_day_level(instance, greedy, watch, checkpoint)
     else:
         wall = time.perf_counter() - started
         report = SolveReport("FEASIBLE", float(greedy_value), None, None, wall, cp_model.CpSolver())
@@ -115,6 +116,7 @@ def plan_clinic(
     plan = assemble_plan(
         instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s,
         relieve_until=started + settings.budget_s - RELIEF_MARGIN_S if method != "greedy" else None,
+        earlier=checkpoint.result,
     )  # fmt: skip
     plan = gate(plan, instance, cases, clinicians)
     watch.report(stage="done", objective=plan.report.objective, bound=plan.report.best_bound)
@@ -165,6 +167,7 @@ def assemble_plan(
     greedy_value: int,
     repack_s: float = 0.5,
     relieve_until: float | None = None,
+    earlier: tuple[Assignment, Times] | None = None,
 ) -> Plan:
     """Turn a day-level assignment into appointments with clock times, figures and a bound.
 
@@ -178,9 +181,15 @@ def assemble_plan(
         repack_s: Seconds stage 2 may spend re-packing days that leave a step out.
         relieve_until: Until this `time.perf_counter()` value, steps without a clock time
             are first sent back to the day-level search (`clinic_relief`); None: never.
+        earlier: An earlier day-level assignment and its clock times (the search's
+            checkpoint), used instead when it scores better (`penalised`).
     """
     solved = assignment
     assignment, times = clock_times_with_relief(instance, assignment, repack_s, relieve_until)
+    if earlier is not None and penalised(instance, earlier[1].assignment) < penalised(
+        instance, times.assignment
+    ):
+        solved, (assignment, times) = earlier[0], earlier
     dropped = [
         Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
         for i, why in sorted(times.dropped.items())

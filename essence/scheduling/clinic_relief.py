@@ -13,7 +13,7 @@ import time
 from essence.scheduling.clinic_cpsat import relieve
 from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
-from essence.scheduling.clinic_objective import evaluate
+from essence.scheduling.clinic_objective import evaluate, penalised
 from essence.scheduling.clinic_times import Times, clock_times
 
 #: At most this many relief rounds (each: one day-level re-solve and clock times again).
@@ -60,6 +60,34 @@ def clock_times_with_relief(
         if _score(instance, candidate_times) < _score(instance, current_times):
             best = (candidate, candidate_times)
     return best
+
+
+class ClockCheckpoint:
+    """Clock times of the day-level search's best at its checkpoints (see
+    `clinic_cpsat.solve_day_level`): the steps left out of their day there are kept off
+    it from then on (`Instance.avoid`), and the best plan checked (`penalised`) is kept
+    in case the final one scores worse after clock times.
+
+    Attributes:
+        result: The best assignment checked and its clock times (None before the first).
+    """
+
+    def __init__(self, instance: Instance, repack_s: float) -> None:
+        self.instance = instance
+        self.repack_s = repack_s
+        self.result: tuple[Assignment, Times] | None = None
+
+    def __call__(self, assignment: Assignment) -> list[int]:
+        """Clock times of `assignment`; returns the steps that lost their day."""
+        times = clock_times(self.instance, assignment, self.repack_s)
+        if self.result is None or penalised(self.instance, times.assignment) < penalised(
+            self.instance, self.result[1].assignment
+        ):
+            self.result = (assignment, times)
+        failed = _first_failures(self.instance, assignment, times)
+        for index in failed:
+            self.instance.avoid.setdefault(index, set()).add(assignment[index][0])
+        return failed
 
 
 def _relieve_each(

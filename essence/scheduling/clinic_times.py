@@ -526,6 +526,11 @@ def make_room(
     )
     for other in others[:MAX_STEPS_MOVED_ASIDE]:
         trial = {i: start for i, start in starts.items() if i != other}
+        load = _load_of(instance, assignment, trial)  # earlier repairs may use the room
+        if not family_fits(instance, load, task, day) or not all(
+            clinician_fits(instance, load, task, c, day) for c in clinician_ids
+        ):
+            continue
         clock = _rebuild(instance, assignment, trial)
         if not _trips_ready(instance, clock, task, day, clinician_ids):
             continue
@@ -533,7 +538,6 @@ def make_room(
         start = clock.earliest(task, day, clinician_ids, low, high)
         if start is None:
             continue
-        load = _load_of(instance, assignment, trial)
         _commit(instance, clock, load, assignment, trial, task, (day, clinician_ids, start))
         moved = _another_day(instance, clock, load, assignment, trial, instance.tasks[other])
         if moved is None:

@@ -36,3 +36,33 @@ def test_without_a_deadline_relief_is_plain_clock_times():
     assert used == assignment
     assert times.starts == clock_times(instance, assignment, 0.5).starts
     assert instance.avoid == {}
+
+
+def test_lns_moves_a_focus_step_off_the_day_the_clock_times_found_no_time_on():
+    import time
+
+    from essence.scheduling.clinic_cpsat import improve_with_lns
+
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    instance = build_instance(
+        [case("c1", pathway)], [clinician("psy", "psychologist")], settings(lns_rounds=2)
+    )
+    assignment, _ = greedy_schedule(instance)
+    first = instance.tasks[0].index
+    instance.avoid[first] = {assignment[first][0]}
+    improved = improve_with_lns(instance, assignment, time.perf_counter() + 30, focus=[first])
+    assert improved[first][0] != assignment[first][0]
+
+
+def test_a_clock_checkpoint_keeps_its_best_plan_and_avoids_the_days_that_lost_a_step():
+    from essence.scheduling.clinic_relief import ClockCheckpoint
+
+    instance = small_instance()
+    assignment, _ = greedy_schedule(instance)
+    checkpoint = ClockCheckpoint(instance, 0.5)
+    assert checkpoint(assignment) == []
+    assert checkpoint.result is not None and checkpoint.result[0] == assignment
+    assert instance.avoid == {}
