@@ -53,7 +53,7 @@ STAGE_TWO_MAX_S = 2.5
 #: (`clinic_times.repair` tries other teams and moves a step aside first), so big plans
 #: keep little for it and give the time to the search.
 RELIEF_SHARE = 0.1
-RELIEF_MAX_S = 2.0
+RELIEF_MAX_S = 1.0
 #: Seconds of the budget kept after relief (the bound, the checker and the figures).
 RELIEF_MARGIN_S = 1.0
 #: The checker gate gives up (raises) after this many repair rounds.
