@@ -56,6 +56,7 @@ POSTGRES_URL = os.environ.get(
 )
 CLINICIANS = ("psy-1", "psy-2", "psy-3", "slp-1", "pt-1", "md-1", "bhv-1", "hab-1")
 PAGE_GOAL_MS = 200.0
+HTMX = {"HX-Request": "true"}  # the worklist's buttons are htmx requests
 ROW = re.compile(
     r'<tr data-case="([^"]+)" data-step="([^"]+)">.*?class="state state-([a-z-]+)"', re.S
 )
@@ -215,9 +216,11 @@ class Browser:
         self.headers: dict[str, str] = {}
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, json_body: object = None) -> tuple[int, str]:
-        """Send one request; returns (status, body text)."""
-        headers = dict(self.headers)
+    def request(
+        self, method: str, path: str, json_body: object = None, extra: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        """Send one request (with `extra` headers); returns (status, body text)."""
+        headers = {**self.headers, **(extra or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -261,11 +264,17 @@ class Client(threading.Thread):
         self.rng = random.Random(slot * 7919 + zlib.crc32(user.encode()) % 1000)
 
     def timed(
-        self, kind: str, client: Browser, method: str, path: str, json_body: object = None
+        self,
+        kind: str,
+        client: Browser,
+        method: str,
+        path: str,
+        json_body: object = None,
+        extra: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         """Send one request and record its latency (ms) and status under `kind`."""
         started = time.perf_counter()
-        status, text = client.request(method, path, json_body)
+        status, text = client.request(method, path, json_body, extra)
         self.latency[kind].append((time.perf_counter() - started) * 1000)
         self.statuses[f"{kind} {status}"] += 1
         return status, text
@@ -332,13 +341,9 @@ class Client(threading.Thread):
     def undo(self, client: Browser, case_id: str, key: str) -> None:
         """Undo this client's latest completion with the worklist's undo button (htmx)."""
         self.undoable.pop()
-        client.headers["HX-Request"] = "true"
-        try:
-            status, _text = self.timed(
-                "page undo", client, "POST", f"/worklist/{case_id}/{key}/undo"
-            )
-        finally:
-            del client.headers["HX-Request"]
+        status, _text = self.timed(
+            "page undo", client, "POST", f"/worklist/{case_id}/{key}/undo", None, HTMX
+        )
         if status == 200:
             self.undone.append((case_id, key))
 

@@ -34,7 +34,7 @@ from essence.scheduling.clinic_objective import (
     lead_offset_days,
     not_scheduled_penalty,
 )
-from essence.scheduling.clinic_visit_bound import min_visit_days
+from essence.scheduling.clinic_visit_bound import chain_lags, min_visit_days
 
 NONE = -(10**9)
 
@@ -183,7 +183,8 @@ def _lead(
     if not feedback:
         return total, total, set()
     ranks = _rank_days(instance, feedback, placed, fixed, earliest, load)
-    lags = {t.index: follower_lags(instance, t.index, placed) for t in feedback}
+    ordered = in_order(instance, placed)
+    lags = {t.index: follower_lags(instance, t.index, ordered) for t in feedback}
     step_day = instance.settings.weights.step_day
 
     def lead_cost(task: Task) -> Callable[[int], int]:
@@ -203,22 +204,19 @@ def _lead(
     return total + lead, total + coupled, followers
 
 
-def follower_lags(
-    instance: Instance, index: int, placed: list[Task], free_only: bool = True
-) -> dict[int, int]:
-    """The (free) placed steps after task `index` through placed steps, each with the most
-    waiting days on a chain of prerequisites between them (its day is at least the
-    task's day plus that many)."""
+def in_order(instance: Instance, placed: list[Task]) -> list[Task]:
+    """The `placed` tasks with each after its prerequisites (`task_order`)."""
     wanted = {t.index for t in placed}
-    lag_to = {index: 0}
-    for task in task_order(instance):
-        if task.index not in wanted:
-            continue
-        for pred, lag in task.preds:
-            if pred in lag_to:
-                lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
-    del lag_to[index]
-    return {i: lag for i, lag in lag_to.items() if not (free_only and instance.tasks[i].fixed)}
+    return [t for t in task_order(instance) if t.index in wanted]
+
+
+def follower_lags(
+    instance: Instance, index: int, ordered: list[Task], free_only: bool = True
+) -> dict[int, int]:
+    """The (free) steps after task `index` through the placed steps `ordered` (`in_order`),
+    each with the most waiting days between them (`chain_lags`)."""
+    lags = chain_lags(ordered, index)
+    return {i: lag for i, lag in lags.items() if not (free_only and instance.tasks[i].fixed)}
 
 
 def ranked_assignment(
@@ -496,12 +494,12 @@ class DaysApart:
 
     def __init__(self, instance: Instance, placed: list[Task]) -> None:
         self.instance = instance
-        self.placed = placed
+        self.ordered = in_order(instance, placed)
         self.after: dict[int, dict[int, int]] = {}
 
     def _after(self, index: int) -> dict[int, int]:
         if index not in self.after:
-            self.after[index] = follower_lags(self.instance, index, self.placed, free_only=False)
+            self.after[index] = chain_lags(self.ordered, index)
         return self.after[index]
 
     def must_differ(self, first: int, later: int) -> bool:

@@ -690,17 +690,22 @@ class _Search:
             candidate = merged(self.instance, self.best, candidate, chosen)
             if candidate is None:
                 return
-        value = self.score(candidate)
+        objective = evaluate(self.instance, candidate)
+        value = objective + self.avoided_points(candidate)
         if value < self.value:
             self.best, self.value = candidate, value
             self.version += 1
-            self.watch.report(objective=float(evaluate(self.instance, candidate)))
+            self.watch.report(objective=float(objective))
 
     def score(self, assignment: Assignment) -> int:
         """The objective plus `AVOID_POINTS` for each step on a day it should avoid."""
+        return evaluate(self.instance, assignment) + self.avoided_points(assignment)
+
+    def avoided_points(self, assignment: Assignment) -> int:
+        """`AVOID_POINTS` for each step on a day it should avoid (`Instance.avoid`)."""
         avoid = self.instance.avoid
         on_avoided = sum(1 for i, (day, _) in assignment.items() if day in avoid.get(i, ()))
-        return evaluate(self.instance, assignment) + AVOID_POINTS * on_avoided
+        return AVOID_POINTS * on_avoided
 
 
 def merged(

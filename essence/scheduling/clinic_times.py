@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -549,16 +550,9 @@ def make_room(
     return None
 
 
-def ancestors(instance: Instance, index: int) -> set[int]:
+def ancestors(instance: Instance, index: int) -> list[int]:
     """Every task before `index` (transitively)."""
-    seen: set[int] = set()
-    stack = [pred for pred, _ in instance.tasks[index].preds]
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(pred for pred, _ in instance.tasks[current].preds)
-    return seen
+    return _reachable(index, lambda i: [pred for pred, _ in instance.tasks[i].preds])
 
 
 def _replace_with_successors(
@@ -620,14 +614,21 @@ def _load_of(instance: Instance, assignment: Assignment, starts: dict[int, int])
 
 def descendants(instance: Instance, index: int) -> list[int]:
     """Every task after `index` (transitively)."""
-    seen: list[int] = []
-    stack = list(successors_of(instance, index))
+    return _reachable(index, lambda i: successors_of(instance, i))
+
+
+def _reachable(index: int, nexts: Callable[[int], Iterable[int]]) -> list[int]:
+    """Every task reached from `index` by following `nexts`, in the order first found."""
+    found: list[int] = []
+    seen: set[int] = set()
+    stack = list(nexts(index))
     while stack:
         current = stack.pop()
         if current not in seen:
-            seen.append(current)
-            stack.extend(successors_of(instance, current))
-    return seen
+            seen.add(current)
+            found.append(current)
+            stack.extend(nexts(current))
+    return found
 
 
 def _another_day(

@@ -8,6 +8,7 @@ lower bound on the visit days of that case in any plan.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 
 from ortools.sat.python import cp_model
@@ -57,15 +58,23 @@ def _orders(tasks: list[Task], family: list[Task]) -> Orders:
     position = {t.index: number for number, t in enumerate(family)}
     orders = []
     for first in family:
-        lag_to: dict[int, int] = {first.index: 0}
-        for task in tasks:  # pathway order: prerequisites come first
-            for pred, lag in task.preds:
-                if pred in lag_to:
-                    lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
-        for index, lag in lag_to.items():
-            if index != first.index and index in position:
+        for index, lag in chain_lags(tasks, first.index).items():
+            if index in position:
                 orders.append((position[first.index], position[index], lag > 0))
     return tuple(sorted(orders))
+
+
+def chain_lags(ordered: Sequence[Task], index: int) -> dict[int, int]:
+    """The steps of `ordered` (prerequisites first) after task `index` through steps of
+    `ordered`, each with the most waiting days on a chain of prerequisites between them
+    (its day is at least the task's day plus that many)."""
+    lag_to = {index: 0}
+    for task in ordered:
+        for pred, lag in task.preds:
+            if pred in lag_to:
+                lag_to[task.index] = max(lag_to.get(task.index, 0), lag_to[pred] + lag)
+    del lag_to[index]
+    return lag_to
 
 
 @lru_cache(maxsize=4096)
