@@ -19,6 +19,13 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(STOCKHOLM).date()
 
 
+def local_minute(moment: datetime) -> int:
+    """Minutes after midnight in Stockholm of an aware datetime (seconds rounded up, so
+    nothing planned "from now" starts in the past)."""
+    local = moment.astimezone(STOCKHOLM)
+    return local.hour * 60 + local.minute + (1 if local.second or local.microsecond else 0)
+
+
 def at_local(day: date, hour: int = 9, minute: int = 0) -> datetime:
     """An aware datetime for a clock time on a Stockholm calendar day."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=STOCKHOLM)

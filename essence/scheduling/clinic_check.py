@@ -78,7 +78,8 @@ def check_plan(
     travel window from home after leaving and home in time, blocked weekdays and dates,
     interpreter minutes); one trip destination per clinician-day and no in-person work at
     the base that day; the team travels only within the round-trip limit; frozen bookings
-    unchanged; no new family appointment inside the frozen window or before the start.
+    unchanged; no new family appointment inside the frozen window or before the start, and
+    nothing new on the first day before the plan was made (`not_before_minute`).
     """
     context = _context(plan, cases, clinicians)
     findings: list[Finding] = []
@@ -448,9 +449,17 @@ def _frozen(ctx: _Context) -> list[Finding]:
                 same = same and ctx.minute(appointment) == booking.start_minute
             if not same:
                 findings.append(_finding("frozen", appointment, "a frozen booking moved"))
+    not_before = ctx.settings.not_before_minute
     for appointment in ctx.plan.appointments:
         if appointment.day < ctx.settings.start and not appointment.booked:
             findings.append(_finding("frozen", appointment, "planned before the start"))
+        kept = appointment.booked and not appointment.moved
+        first_day = appointment.day == ctx.settings.start
+        if first_day and ctx.minute(appointment) < not_before and not kept:
+            text = (
+                f"starts at {appointment.start:%H:%M}, before the plan was made ({_hm(not_before)})"
+            )
+            findings.append(_finding("frozen", appointment, text))
     return findings
 
 

@@ -126,12 +126,22 @@ class Instance:
         return (day - self.settings.start).days
 
     def hours(self, clinician_id: str, day: int) -> tuple[int, int]:
-        """(start, end) of the clinician's working day, minutes after midnight."""
-        return self.clinicians[clinician_id].hours_on(self.days[day])
+        """(start, end) of the clinician's working day, minutes after midnight; on day 0
+        it starts no earlier than `settings.not_before_minute` (the plan is made then)."""
+        start, end = self.clinicians[clinician_id].hours_on(self.days[day])
+        if day == 0:
+            start = min(end, max(start, self.settings.not_before_minute))
+        return start, end
 
     def lunch(self, clinician_id: str, day: int) -> tuple[int, int, int] | None:
-        """(earliest start, latest end, minutes) of the clinician's lunch that day, if any."""
-        return self.clinicians[clinician_id].lunch_on(self.days[day])
+        """(earliest start, latest end, minutes) of the clinician's lunch that day, if any
+        (on day 0 none when it no longer fits after `settings.not_before_minute`)."""
+        lunch = self.clinicians[clinician_id].lunch_on(self.days[day])
+        if lunch is None or day != 0:
+            return lunch
+        low, high, minutes = lunch
+        low = max(low, self.settings.not_before_minute)
+        return (low, high, minutes) if high - low >= minutes else None
 
     def grid_up(self, minute: int) -> int:
         """The first grid time at or after `minute`."""
@@ -221,6 +231,8 @@ def build_instance(
         capacity={cid: [c.minutes_on(d) for d in days] for cid, c in team.items()},
         span={cid: [_span(c, d) for d in days] for cid, c in team.items()},
     )
+    if settings.not_before_minute:
+        _shorten_first_day(instance)
     for case in sorted(by_case.values(), key=lambda c: (c.referral_date, c.case_id)):
         _add_case(instance, case)
     _release_successors_of_movable(instance)
@@ -231,6 +243,19 @@ def build_instance(
             cap = instance.family_cap.get(task.case_id, settings.family_max_minutes)
             instance.family_cap[task.case_id] = max(0, min(cap, room))
     return instance
+
+
+def _shorten_first_day(instance: Instance) -> None:
+    """Day 0's span and minutes: what is left of each working day after
+    `settings.not_before_minute` (a plan made at 09:35 books nothing earlier today)."""
+    for clinician_id in instance.clinicians:
+        if instance.span[clinician_id][0] <= 0:
+            continue
+        start, end = instance.hours(clinician_id, 0)
+        lunch = instance.lunch(clinician_id, 0)
+        left = max(0, end - instance.grid_up(start) - (lunch[2] if lunch else 0))
+        instance.span[clinician_id][0] = min(instance.span[clinician_id][0], left)
+        instance.capacity[clinician_id][0] = min(instance.capacity[clinician_id][0], left)
 
 
 def _span(clinician: Clinician, day: date) -> int:

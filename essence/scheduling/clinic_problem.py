@@ -215,6 +215,8 @@ class PlanSettings:
         grid_minutes: Appointments start on this grid, minutes (the team's setting; 15).
         family_leave_minute: A family leaves home no earlier than this (420 = 07:00).
         family_home_minute: A family is home again by this (1080 = 18:00).
+        not_before_minute: Nothing new starts before this minute after midnight on the
+            first day (`start`): the time a plan made during the day is made (0: none).
     """
 
     start: date
@@ -238,6 +240,7 @@ class PlanSettings:
     grid_minutes: int = 15
     family_leave_minute: int = 420
     family_home_minute: int = 1080
+    not_before_minute: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.horizon_weeks, int) or self.horizon_weeks <= 0:
@@ -265,6 +268,8 @@ class PlanSettings:
                 f"{self.family_leave_minute}-{self.family_home_minute}",
                 "leaving must come before being home, within the day",
             )
+        if not 0 <= self.not_before_minute <= 24 * 60:
+            raise InvalidInput("not-before-minute", self.not_before_minute, "must be 0..1440")
         if not self.sites:
             raise InvalidInput("sites", "", "name at least one clinic site")
         object.__setattr__(self, "sites", tuple(municipality(s).name for s in self.sites))

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 
 from essence.domain.access import Role, User, require_case_access, require_role
-from essence.domain.calendar import local_date
+from essence.domain.calendar import local_date, local_minute
 from essence.domain.case import Case
 from essence.domain.errors import ConcurrencyConflict, InvalidInput
 from essence.domain.family import FamilyNeeds
@@ -268,9 +268,10 @@ def plan_schedule(
         PermissionDenied: unless a coordinator (or admin/system) acts.
         PlanCheckFailed: the gate could not take the findings out (nothing is booked).
     """
-    today = local_date(ctx.clock())
+    now = ctx.clock()
     settings = PlanSettings(
-        start=today,
+        start=local_date(now),
+        not_before_minute=local_minute(now),
         horizon_weeks=horizon_weeks,
         budget_s=budget_s,
         workers=workers,

@@ -138,3 +138,13 @@ def test_the_worklist_shows_steps_booked_this_week(app_context: ServiceContext) 
         ("medical_exam", "requested", exam.day)
     ]
     assert steps.worklist(physician, booked_days=days_ahead - 1) == []
+
+
+def test_a_plan_made_at_ten_books_nothing_earlier_today(app_context: ServiceContext) -> None:
+    ids = _open_three(app_context)
+    for case_id in ids:
+        steps.complete_step(app_context, case_id, "intake")
+    plan = scheduling.plan_schedule(app_context, budget_s=2, workers=1)
+    today = [a for a in plan.appointments if a.day == date(2026, 3, 2)]
+    assert today, "steps without the family still use the rest of today"
+    assert all(a.start >= "10:00" for a in today), [(a.step_key, a.start) for a in today]
