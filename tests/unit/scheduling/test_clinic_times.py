@@ -13,14 +13,7 @@ from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import plan_clinic
 from essence.scheduling.clinic_times import _rebuild, repack_day, repair
-from tests.unit.scheduling.clinic_factories import (
-    START,
-    case,
-    clinician,
-    settings,
-    step,
-    template,
-)
+from tests.unit.scheduling.clinic_factories import case, clinician, day, settings, step, template
 
 
 def test_a_joint_step_gets_one_slot_after_each_clinicians_earlier_work():
@@ -158,7 +151,7 @@ def test_a_plan_made_during_the_day_books_nothing_earlier_that_day():
     plan = plan_clinic(
         [case("c1", pathway), case("c2", pathway)], team, settings(not_before_minute=made_at)
     )
-    first_day = [a for a in plan.appointments if a.day == START]
+    first_day = [a for a in plan.appointments if a.day == day(0)]
     assert first_day, "the rest of the first day is still used"
     assert all(a.start.hour * 60 + a.start.minute >= 9 * 60 + 45 for a in first_day)
     assert check_plan(plan, [case("c1", pathway), case("c2", pathway)], team) == []
@@ -169,7 +162,7 @@ def test_the_checker_finds_a_new_appointment_before_the_plan_was_made():
     team = [clinician("psy-1", "psychologist")]
     cases = [case("c1", pathway)]
     plan = plan_clinic(cases, team, settings())
-    assert plan.appointments[0].day == START and plan.appointments[0].start.hour == 8
+    assert plan.appointments[0].day == day(0) and plan.appointments[0].start.hour == 8
     late = dataclasses.replace(plan, settings=settings(not_before_minute=10 * 60))
     findings = check_plan(late, cases, team)
     assert [f.rule for f in findings] == ["frozen"]
