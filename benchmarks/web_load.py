@@ -118,6 +118,12 @@ def _stat_fields(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
+def _seconds(fields: list[str], user: int) -> float:
+    """User plus system CPU seconds from `_stat_fields`: `user` is 11 for the process
+    itself, 13 for its children that ended (the system time follows each)."""
+    return (int(fields[user]) + int(fields[user + 1])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) a process and its live child processes (uvicorn's
     workers) have used so far (Linux /proc)."""
@@ -125,7 +131,7 @@ def cpu_seconds(pid: int) -> float:
         fields = _stat_fields(pid)
     except OSError:
         return 0.0
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = _seconds(fields, 11)
     for children in Path(f"/proc/{pid}/task").glob("*/children"):
         total += sum(cpu_seconds(int(child)) for child in children.read_text().split())
     return total
@@ -140,7 +146,6 @@ def postgres_cpu_seconds(database: str) -> float:
     ended children, which also holds other databases' ended backends: on a busy machine
     the difference between two calls may include a little work that is not ours.
     """
-    clock_ticks = os.sysconf("SC_CLK_TCK")
     total, postmasters = 0.0, set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -150,7 +155,7 @@ def postgres_cpu_seconds(database: str) -> float:
             fields = _stat_fields(int(cmdline.parent.name))
             postmasters.add(int(fields[1]))  # its checkpointer and writers are always there
             if database in words:
-                total += (int(fields[11]) + int(fields[12])) / clock_ticks
+                total += _seconds(fields, 11)
         except (OSError, IndexError, ValueError):
             continue
     for postmaster in postmasters:
@@ -158,7 +163,7 @@ def postgres_cpu_seconds(database: str) -> float:
             fields = _stat_fields(postmaster)
         except OSError:
             continue
-        total += (int(fields[13]) + int(fields[14])) / clock_ticks
+        total += _seconds(fields, 13)
     return total
 
 

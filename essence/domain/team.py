@@ -46,6 +46,12 @@ DEFAULT_LUNCH = (720, 30)
 LUNCH_SLACK_MINUTES = 60
 
 
+def working_span(start: int, end: int, lunch: tuple[int, int, int] | None) -> int:
+    """Minutes from `start` to `end` (minutes after midnight) less the lunch break, if any
+    (`Roster.lunch_on`: earliest start, latest end, minutes)."""
+    return max(0, end - start - (lunch[2] if lunch else 0))
+
+
 @dataclass(frozen=True)
 class Roster:
     """Clinical minutes and working hours per weekday (Monday first), and a lunch break.
@@ -100,9 +106,7 @@ class Roster:
 
     def span_minutes(self, weekday: int) -> int:
         """Minutes between start and end of the working day, lunch excluded."""
-        start, end = self.hours[weekday]
-        lunch = self.lunch_on(weekday)
-        return end - start - (lunch[2] if lunch else 0)
+        return working_span(*self.hours[weekday], self.lunch_on(weekday))
 
     @classmethod
     def uniform(cls, minutes_per_weekday: int, days: int = 5) -> Roster:

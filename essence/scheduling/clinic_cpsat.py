@@ -601,10 +601,8 @@ def improve_with_lns(
         _parallel_rounds(search, deadline, threads)
         return search.best
     while deterministic or time.perf_counter() < deadline - 0.1:
-        chosen = search.draw()
-        if chosen is None:
+        if not search.step(deadline):
             break
-        search.offer(_lns_round(instance, search.best, chosen, deadline, search.watch), chosen)
     return search.best
 
 
@@ -675,6 +673,20 @@ class _Search:
         related = self.rounds % 3 == 1
         return _neighbourhood(self.rng, self.case_ids, self.groups, self.size, related=related)
 
+    def step(self, deadline: float) -> bool:
+        """One round: draw its cases, re-solve them from the best so far (outside the lock,
+        so rounds of other threads run meanwhile) and offer the result; False when the
+        search stops."""
+        with self.lock:
+            chosen = self.draw()
+            base, version = self.best, self.version
+        if chosen is None:
+            return False
+        candidate = _lns_round(self.instance, base, chosen, deadline, self.watch)
+        with self.lock:
+            self.offer(candidate, chosen, version)
+        return True
+
     def offer(
         self, candidate: Assignment | None, chosen: set[str], version: int | None = None
     ) -> None:
@@ -682,7 +694,7 @@ class _Search:
 
         A round built on an older best (`version`) would undo the improvements made
         since; its chosen cases are then carried over onto the current best instead, when
-        every clinician-day still keeps its rules (`fits_together`) and that is better.
+        every clinician-day still keeps its rules (`merged`) and that is better.
         """
         if candidate is None:
             return
@@ -738,14 +750,8 @@ def _parallel_rounds(search: _Search, deadline: float, threads: int) -> None:
 
     def work() -> None:
         while time.perf_counter() < deadline - 0.1:
-            with search.lock:
-                chosen = search.draw()
-                base, version = search.best, search.version
-            if chosen is None:
+            if not search.step(deadline):
                 return
-            candidate = _lns_round(search.instance, base, chosen, deadline, search.watch)
-            with search.lock:
-                search.offer(candidate, chosen, version)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for future in [pool.submit(work) for _ in range(threads)]:

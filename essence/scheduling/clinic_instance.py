@@ -16,7 +16,7 @@ from essence.domain.errors import InvalidInput, NotFound
 from essence.domain.geography import road_km
 from essence.domain.pathway import StepDefinition
 from essence.domain.professions import Attendee, LocationKind
-from essence.domain.team import Clinician
+from essence.domain.team import Clinician, working_span
 from essence.scheduling.clinic_problem import (
     Booking,
     Place,
@@ -252,8 +252,7 @@ def _shorten_first_day(instance: Instance) -> None:
         if instance.span[clinician_id][0] <= 0:
             continue
         start, end = instance.hours(clinician_id, 0)
-        lunch = instance.lunch(clinician_id, 0)
-        left = max(0, end - instance.grid_up(start) - (lunch[2] if lunch else 0))
+        left = working_span(instance.grid_up(start), end, instance.lunch(clinician_id, 0))
         instance.span[clinician_id][0] = min(instance.span[clinician_id][0], left)
         instance.capacity[clinician_id][0] = min(instance.capacity[clinician_id][0], left)
 
