@@ -7,7 +7,12 @@ from datetime import date, timedelta
 
 from essence.domain.calendar import is_working_day
 from essence.scheduling.clinic_check import check_plan
-from essence.scheduling.clinic_cpsat import solve_day_level
+from essence.scheduling.clinic_cpsat import (
+    CHECKPOINT_MIN_GAP_S,
+    CHECKPOINTS_AT,
+    checkpoint_times,
+    solve_day_level,
+)
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_objective import evaluate
@@ -217,3 +222,14 @@ def test_lns_rounds_in_two_threads_improve_the_greedy_without_breaking_rules():
     for task in instance.tasks:
         for pred, lag in task.preds:
             assert improved[task.index][0] >= improved[pred][0] + lag
+
+
+def test_checkpoints_are_spread_over_the_search_and_thinned_for_short_budgets():
+    long_search = checkpoint_times(100.0, 200.0)
+    assert long_search == [100.0 + 100.0 * share for share in CHECKPOINTS_AT]
+    short_search = checkpoint_times(0.0, 5.5)
+    assert 1 <= len(short_search) < len(CHECKPOINTS_AT)
+    starts = [0.0, *short_search[:-1]]
+    gaps = [later - earlier for earlier, later in zip(starts, short_search, strict=True)]
+    assert min(gaps) >= CHECKPOINT_MIN_GAP_S
+    assert checkpoint_times(0.0, 1.0) == []
