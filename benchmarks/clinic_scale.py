@@ -3,11 +3,13 @@
 Prints the full plan (wall time, gap), one new referral inserted into the booked plan and
 the coordinated plan against sequential referrals; writes results/clinic_scale.json.
 Usage: python benchmarks/clinic_scale.py [--budget-s 30] [--workers 2] [--seed 7]
+       [--solver-seeds 1-7]  (the full plan again with each solver seed: its spread)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -105,6 +107,53 @@ def report_dict(plan: Plan, wall_s: float) -> dict[str, object]:
     }
 
 
+def seed_range(text: str) -> list[int]:
+    """`1-7` or `3` as a list of seeds."""
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def seed_spread(cases, team, settings: PlanSettings, seeds: list[int]) -> dict[str, object]:
+    """The full plan of the same workload with each solver seed: objective, gap, steps not
+    scheduled and rule findings per seed, and their mean, spread and range."""
+    runs = []
+    for seed in seeds:
+        plan = plan_clinic(cases, team, dataclasses.replace(settings, seed=seed))
+        runs.append(
+            {
+                "solver_seed": seed,
+                "objective": plan.report.objective,
+                "gap": round(plan.report.gap, 4),
+                "not_scheduled_yet": len(plan.unscheduled),
+                "rule_findings": len(check_plan(plan, cases, team)),
+            }
+        )
+        print(
+            f"  solver seed {seed:3}: objective {plan.report.objective:9.0f}, gap "
+            f"{plan.report.gap:.1%}, {len(plan.unscheduled)} steps not scheduled yet, "
+            f"{runs[-1]['rule_findings']} rule findings"
+        )
+    objectives = np.array([run["objective"] for run in runs], dtype=float)
+    gaps = np.array([run["gap"] for run in runs], dtype=float)
+    summary = {
+        "objective_mean": round(float(objectives.mean())),
+        "objective_sd": round(float(objectives.std(ddof=1))) if len(runs) > 1 else 0,
+        "objective_min": round(float(objectives.min())),
+        "objective_max": round(float(objectives.max())),
+        "gap_mean": round(float(gaps.mean()), 4),
+        "runs_within_15_percent": int((gaps <= 0.15).sum()),
+        "runs_with_steps_not_scheduled": sum(1 for run in runs if run["not_scheduled_yet"]),
+    }
+    print(
+        f"  {len(runs)} solver seeds: objective mean {summary['objective_mean']} "
+        f"(sd {summary['objective_sd']}, {summary['objective_min']}-"
+        f"{summary['objective_max']}), gap mean {summary['gap_mean']:.1%}, "
+        f"{summary['runs_within_15_percent']} within 15 %, "
+        f"{summary['runs_with_steps_not_scheduled']} with steps not scheduled yet"
+    )
+    return {"runs": runs, **summary}
+
+
 def timed(function, *args, **kwargs):
     """Call and return (result, wall seconds)."""
     started = time.perf_counter()
@@ -120,6 +169,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cases", type=int, default=60)
+    parser.add_argument(
+        "--solver-seeds",
+        type=seed_range,
+        default=[],
+        help="e.g. 1-7: plan the same workload with each solver seed and report the spread",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     team = make_team()
@@ -164,6 +219,12 @@ def main() -> None:
         f"{load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(f"independent check of the plan: {len(full['rule_findings'])} rule findings")
+
+    spread = None
+    if args.solver_seeds:
+        first, last = args.solver_seeds[0], args.solver_seeds[-1]
+        print(f"the same workload with solver seeds {first}-{last}:")
+        spread = seed_spread(cases, team, settings, args.solver_seeds)
 
     newcomer = make_case(999, np.random.default_rng(args.seed + 1), 0)
     insert_settings = PlanSettings(
@@ -229,6 +290,7 @@ def main() -> None:
                 "greedy_ms": round(greedy_s * 1000, 1),
                 "greedy_plan_s": round(greedy_plan_s, 2),
                 "full_plan": full,
+                "solver_seed_spread": spread,
                 "insert_one_referral": {
                     "wall_s": round(insert_s, 2),
                     "budget_s": args.insert_budget_s,
