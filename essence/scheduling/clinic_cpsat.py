@@ -793,6 +793,14 @@ def relieve(
     return _lns_round(instance, assignment, case_ids, time.perf_counter() + budget, Watch())
 
 
+def replace_case(
+    instance: Instance, assignment: Assignment, case_id: str, deadline: float
+) -> Assignment | None:
+    """One case's steps placed again on any day of the horizon, every other case fixed
+    (the best found by `deadline`, at most `LNS_ROUND_S` seconds), or None."""
+    return _lns_round(instance, assignment, {case_id}, deadline, Watch(), full_window=True)
+
+
 def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, list[str]]:
     """Cases grouped by the municipality most of their away-from-base steps happen in."""
     wanted = set(case_ids)
@@ -867,9 +875,11 @@ def _lns_round(
     chosen: set[str],
     deadline: float,
     watch: Watch,
+    full_window: bool = False,
 ) -> Assignment | None:
     """One LNS round; prerequisites only link steps of one case, so fixing whole cases
-    keeps every precedence intact."""
+    keeps every precedence intact. With `full_window` the chosen cases' steps may go to
+    any day of the horizon (else near their present days)."""
     tasks = []
     for task in instance.tasks:
         if task.index not in assignment or task.fixed or task.case_id in chosen:
@@ -883,7 +893,7 @@ def _lns_round(
         budget = min(LNS_ROUND_S, deadline - time.perf_counter())
     if budget <= 0.05:
         return None
-    sub_model = build_model(sub, assignment, full_window=False)
+    sub_model = build_model(sub, assignment, full_window=full_window)
     round_settings = dataclasses.replace(_solver_settings(instance, budget), workers=LNS_WORKERS)
     report = solve(sub_model.model, round_settings, watch, report=False)
     if not report.has_solution:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 
-from essence.scheduling.clinic_cpsat import relieve
+from essence.scheduling.clinic_cpsat import relieve, replace_case
 from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
 from essence.scheduling.clinic_objective import evaluate, penalised
-from essence.scheduling.clinic_times import Times, clock_times
+from essence.scheduling.clinic_times import Times, clock_times, pack_days
 
 #: At most this many relief rounds (each: one day-level re-solve and clock times again).
 MAX_RELIEF_ROUNDS = 3
@@ -88,6 +88,45 @@ class ClockCheckpoint:
         for index in failed:
             self.instance.avoid.setdefault(index, set()).add(assignment[index][0])
         return failed
+
+
+def polish(instance: Instance, times: Times, deadline: float) -> Times:
+    """A plan with clock times made better case by case while time lasts: each case's
+    steps placed again anywhere in the horizon with every other case fixed
+    (`clinic_cpsat.replace_case`), kept when the objective falls and every day the change
+    adds a step to still gives each of its steps a clock time (`clinic_times.pack_days`).
+
+    The search moves steps only near their days, so a case whose trips or visits could be
+    bundled weeks apart, or that a repair pushed late, stays where it is; this finds those.
+    Up to `POLISH_PASSES` passes over the cases (fewer when one changes nothing). The plan
+    never gets worse and needs no repair.
+    """
+    assignment, starts = dict(times.assignment), dict(times.starts)
+    value = penalised(instance, assignment)
+    tasks = instance.tasks
+    case_ids = sorted({tasks[i].case_id for i in assignment if not tasks[i].fixed})
+    for _ in range(POLISH_PASSES):
+        before = value
+        for case_id in case_ids:
+            if time.perf_counter() >= deadline - 0.05:
+                return Times(assignment, starts, times.dropped)
+            candidate = replace_case(instance, assignment, case_id, deadline)
+            if candidate is None or penalised(instance, candidate) >= value:
+                continue
+            days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
+            kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
+            on_days = {i: s for i, s in kept.items() if candidate[i][0] in days}
+            packed, missing = pack_days(instance, candidate, days, on_days)
+            if not missing:
+                starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
+                assignment, value = candidate, penalised(instance, candidate)
+        if value == before:
+            break
+    return Times(assignment, starts, times.dropped)
+
+
+#: Passes `polish` makes over the cases at most.
+POLISH_PASSES = 3
 
 
 def _relieve_each(

@@ -181,6 +181,28 @@ def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: flo
     """
     deadline = time.perf_counter() + repack_budget_s
     assignment = dict(assignment)
+    starts, no_trip, left_out = _first_pass(instance, assignment)
+    for day in sorted({assignment[i][0] for i in left_out}):
+        left = REPACK_DAY_S if instance.settings.deterministic else deadline - time.perf_counter()
+        if left <= 0.01:
+            break
+        indexes = [i for i in assignment if assignment[i][0] == day and i not in no_trip]
+        better = repack_day(instance, assignment, indexes, starts, min(REPACK_DAY_S, left))
+        if better is not None:
+            for index in indexes:
+                starts.pop(index, None)
+            starts.update(better)
+    clock = _rebuild(instance, assignment, starts)
+    dropped = repair(instance, clock, assignment, starts)
+    return Times(assignment, starts, dropped)
+
+
+def _first_pass(
+    instance: Instance, assignment: Assignment, keep: dict[int, int] | None = None
+) -> tuple[dict[int, int], set[int], list[int]]:
+    """Booked times first (and the `keep` starts, where they still fit), then greedy
+    packing of the rest. Returns the starts, the tasks whose trip cannot be made around
+    booked times, and the tasks packing left without a time."""
     booked = booked_with_time(instance, assignment)
     clock = _new_clock(instance, {i: assignment[i] for i in booked})
     starts: dict[int, int] = {}
@@ -199,20 +221,52 @@ def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: flo
         if index not in starts
         and not _trips_ready(instance, clock, instance.tasks[index], *assignment[index])
     }
+    for index, start in sorted((keep or {}).items(), key=lambda item: item[1]):
+        if index in starts or index in no_trip or index not in assignment:
+            continue
+        task = instance.tasks[index]
+        day, clinician_ids = assignment[index]
+        low, high = same_day_bounds(instance, assignment, starts, task, day)
+        for clinician_id in clinician_ids:
+            clock.prepare(clinician_id, day)
+        if low <= start <= high and clock.fits(task, day, clinician_ids, start):
+            starts[index] = start
+            clock.reserve(task, day, clinician_ids, start)
     left_out = _pack(instance, clock, assignment, starts, skip=no_trip)
-    for day in sorted({assignment[i][0] for i in left_out}):
-        left = REPACK_DAY_S if instance.settings.deterministic else deadline - time.perf_counter()
-        if left <= 0.01:
-            break
-        indexes = [i for i in assignment if assignment[i][0] == day and i not in no_trip]
-        better = repack_day(instance, assignment, indexes, starts, min(REPACK_DAY_S, left))
+    return starts, no_trip, left_out
+
+
+def pack_days(
+    instance: Instance,
+    assignment: Assignment,
+    days: set[int],
+    keep: dict[int, int],
+    budget_s: float = REPACK_DAY_S,
+) -> tuple[dict[int, int], set[int]]:
+    """Clock times of the tasks `assignment` puts on `days`, none moved to another day:
+    the `keep` starts where they still fit and greedy packing around them (or afresh,
+    when that leaves fewer out), then a CP-SAT re-pack of each day that leaves a step out.
+
+    Used by `clinic_relief.polish`: a change whose days all pack needs no repair.
+
+    Returns:
+        The start (minutes after midnight) of each task that got one, and the tasks on
+        those days without a time (each re-pack gets `budget_s` seconds).
+    """
+    on_days = {i: placed for i, placed in assignment.items() if placed[0] in days}
+    starts, no_trip, left_out = _first_pass(instance, on_days, keep)
+    if left_out and keep:
+        fresh = _first_pass(instance, on_days)
+        if len(fresh[1]) + len(fresh[2]) < len(no_trip) + len(left_out):
+            starts, no_trip, left_out = fresh
+    for day in sorted({on_days[i][0] for i in left_out}):
+        indexes = [i for i in on_days if on_days[i][0] == day and i not in no_trip]
+        better = repack_day(instance, on_days, indexes, starts, budget_s)
         if better is not None:
             for index in indexes:
                 starts.pop(index, None)
             starts.update(better)
-    clock = _rebuild(instance, assignment, starts)
-    dropped = repair(instance, clock, assignment, starts)
-    return Times(assignment, starts, dropped)
+    return starts, {i for i in on_days if i not in starts}
 
 
 def _new_clock(instance: Instance, assignment: Assignment) -> Clock:

@@ -66,3 +66,27 @@ def test_a_clock_checkpoint_keeps_its_best_plan_and_avoids_the_days_that_lost_a_
     assert checkpoint(assignment) == []
     assert checkpoint.result is not None and checkpoint.result[0] == assignment
     assert instance.avoid == {}
+
+
+def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time():
+    import time
+
+    from essence.scheduling.clinic_objective import penalised
+    from essence.scheduling.clinic_relief import polish
+
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    instance = build_instance(
+        [case("c1", pathway)], [clinician("psy", "psychologist")], settings(horizon_weeks=4)
+    )
+    assignment, _ = greedy_schedule(instance)
+    late = {i: (day + 14, ids) for i, (day, ids) in assignment.items()}  # same weekdays
+    times = clock_times(instance, late, 0.5)
+    assert times.assignment == late and not times.dropped
+    polished = polish(instance, times, time.perf_counter() + 10)
+    assert penalised(instance, polished.assignment) < penalised(instance, late)
+    assert all(polished.assignment[i][0] < late[i][0] for i in late)
+    assert set(polished.starts) == set(polished.assignment)
+    assert polish(instance, polished, time.perf_counter() + 10).assignment == polished.assignment

@@ -12,7 +12,7 @@ from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import plan_clinic
-from essence.scheduling.clinic_times import _rebuild, repack_day, repair
+from essence.scheduling.clinic_times import _rebuild, pack_days, repack_day, repair
 from tests.unit.scheduling.clinic_factories import case, clinician, day, settings, step, template
 
 
@@ -167,3 +167,31 @@ def test_the_checker_finds_a_new_appointment_before_the_plan_was_made():
     findings = check_plan(late, cases, team)
     assert [f.rule for f in findings] == ["frozen"]
     assert "before the plan was made (10:00)" in findings[0].text
+
+
+def test_pack_days_keeps_the_starts_that_still_fit_and_names_the_steps_without_a_time():
+    pathway = template(
+        step("a", "psychologist", minutes=60, attendees=[]),
+        step("b", "psychologist", "physician", minutes=60, requires=["a"], attendees=[]),
+    )
+    morning = Roster.parse("mon=240@08:00-12:00,tue=240@08:00-12:00,lunch=12:00+0")
+    team = [
+        Clinician("psy-1", "psy-1", Profession.PSYCHOLOGIST, Organisation.BUP, roster=morning),
+        Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
+    ]
+    instance = build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
+    assignment, _ = greedy_schedule(instance)
+    first_day = assignment[0][0]
+    on_day = sorted(i for i in assignment if assignment[i][0] == first_day)
+    starts, missing = pack_days(instance, assignment, {first_day}, {})
+    assert missing == set() and set(starts) == set(on_day)
+    kept = {on_day[0]: starts[on_day[0]]}
+    again, _ = pack_days(instance, assignment, {first_day}, kept)
+    assert again[on_day[0]] == kept[on_day[0]]
+    # Five hours of the psychologist's work on one four-hour morning: one step gets no time.
+    crowded = {i: (first_day, placed[1]) for i, placed in assignment.items()}
+    extra = dataclasses.replace(instance.tasks[0], index=len(instance.tasks))
+    instance.tasks.append(extra)
+    crowded[extra.index] = (first_day, ("psy-1",))
+    starts, missing = pack_days(instance, crowded, {first_day}, {})
+    assert missing and set(starts) | missing == set(crowded)
