@@ -9,12 +9,15 @@ from essence.scheduling.clinic_times import Times, clock_times
 from tests.unit.scheduling.clinic_factories import case, clinician, settings, step, template
 
 
-def small_instance():
+def small_instance(**extra):
+    """One case (test -> feedback with the guardians), one psychologist."""
     pathway = template(
         step("test", "psychologist", minutes=60),
         step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
     )
-    return build_instance([case("c1", pathway)], [clinician("psy", "psychologist")], settings())
+    return build_instance(
+        [case("c1", pathway)], [clinician("psy", "psychologist")], settings(**extra)
+    )
 
 
 def test_only_the_first_failed_step_of_a_chain_needs_relief():
@@ -43,13 +46,7 @@ def test_lns_moves_a_focus_step_off_the_day_the_clock_times_found_no_time_on():
 
     from essence.scheduling.clinic_cpsat import improve_with_lns
 
-    pathway = template(
-        step("test", "psychologist", minutes=60),
-        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
-    )
-    instance = build_instance(
-        [case("c1", pathway)], [clinician("psy", "psychologist")], settings(lns_rounds=2)
-    )
+    instance = small_instance(lns_rounds=2)
     assignment, _ = greedy_schedule(instance)
     first = instance.tasks[0].index
     instance.avoid[first] = {assignment[first][0]}
@@ -74,13 +71,7 @@ def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time(
     from essence.scheduling.clinic_objective import penalised
     from essence.scheduling.clinic_relief import polish
 
-    pathway = template(
-        step("test", "psychologist", minutes=60),
-        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
-    )
-    instance = build_instance(
-        [case("c1", pathway)], [clinician("psy", "psychologist")], settings(horizon_weeks=4)
-    )
+    instance = small_instance(horizon_weeks=4)
     assignment, _ = greedy_schedule(instance)
     late = {i: (day + 14, ids) for i, (day, ids) in assignment.items()}  # same weekdays
     times = clock_times(instance, late, 0.5)

@@ -55,7 +55,8 @@ def test_a_family_never_has_two_appointments_at_once_and_clinicians_never_overla
             assert end <= start
 
 
-def test_a_day_the_greedy_packing_leaves_a_step_out_of_is_repacked_inside_the_hours():
+def two_cases_on_four_hour_mornings():
+    """Two cases of a -> joint b; a psychologist and a physician working 08:00-12:00."""
     pathway = template(
         step("a", "psychologist", minutes=60, attendees=[]),
         step("b", "psychologist", "physician", minutes=60, requires=["a"], attendees=[]),
@@ -65,7 +66,11 @@ def test_a_day_the_greedy_packing_leaves_a_step_out_of_is_repacked_inside_the_ho
         Clinician("psy-1", "psy-1", Profession.PSYCHOLOGIST, Organisation.BUP, roster=morning),
         Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
     ]
-    instance = build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
+    return build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
+
+
+def test_a_day_the_greedy_packing_leaves_a_step_out_of_is_repacked_inside_the_hours():
+    instance = two_cases_on_four_hour_mornings()
     assignment, _ = greedy_schedule(instance)
     day = assignment[0][0]
     indexes = sorted(i for i in assignment if assignment[i][0] == day)
@@ -170,16 +175,7 @@ def test_the_checker_finds_a_new_appointment_before_the_plan_was_made():
 
 
 def test_pack_days_keeps_the_starts_that_still_fit_and_names_the_steps_without_a_time():
-    pathway = template(
-        step("a", "psychologist", minutes=60, attendees=[]),
-        step("b", "psychologist", "physician", minutes=60, requires=["a"], attendees=[]),
-    )
-    morning = Roster.parse("mon=240@08:00-12:00,tue=240@08:00-12:00,lunch=12:00+0")
-    team = [
-        Clinician("psy-1", "psy-1", Profession.PSYCHOLOGIST, Organisation.BUP, roster=morning),
-        Clinician("md-1", "md-1", Profession.PHYSICIAN, Organisation.BUC, roster=morning),
-    ]
-    instance = build_instance([case("c1", pathway), case("c2", pathway)], team, settings())
+    instance = two_cases_on_four_hour_mornings()
     assignment, _ = greedy_schedule(instance)
     first_day = assignment[0][0]
     on_day = sorted(i for i in assignment if assignment[i][0] == first_day)
