@@ -30,11 +30,21 @@ def progress_text(
     )
 
 
+def _line(progress: object) -> str:
+    return progress_text(
+        progress.elapsed_s,  # type: ignore[attr-defined]
+        progress.stage,  # type: ignore[attr-defined]
+        progress.objective,  # type: ignore[attr-defined]
+        progress.bound,  # type: ignore[attr-defined]
+    )
+
+
 @contextmanager
 def live_progress(
     enabled: bool,
 ) -> Iterator[tuple[Callable[[object], None] | None, threading.Event]]:
-    """Yield (progress callback, stop event): the callback redraws the live line on stderr;
+    """Yield (progress callback, stop event): the callback redraws the live line on stderr
+    (on a terminal; to a log or a pipe only the last figures go, as one line at the end);
     Ctrl-C sets the event instead of ending the program, so the best plan is kept."""
     stop = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
@@ -49,21 +59,14 @@ def live_progress(
         if not enabled:
             yield None, stop
             return
+        if not error_console.is_terminal:  # a log or a pipe: the last figures, one line
+            latest: dict[str, object] = {}
+            yield (lambda progress: latest.update(last=progress)), stop
+            if latest:
+                error_console.print(_line(latest["last"]), soft_wrap=True)
+            return
         with Live(Text(""), console=error_console, refresh_per_second=4, transient=False) as live:
-
-            def show(progress: object) -> None:
-                live.update(
-                    Text(
-                        progress_text(
-                            progress.elapsed_s,  # type: ignore[attr-defined]
-                            progress.stage,  # type: ignore[attr-defined]
-                            progress.objective,  # type: ignore[attr-defined]
-                            progress.bound,  # type: ignore[attr-defined]
-                        )
-                    )
-                )
-
-            yield show, stop
+            yield (lambda progress: live.update(Text(_line(progress)))), stop
     finally:
         if in_main:
             signal.signal(signal.SIGINT, previous)

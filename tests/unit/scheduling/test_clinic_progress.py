@@ -49,3 +49,15 @@ def test_the_live_line_names_elapsed_best_bound_and_gap():
     assert line.startswith(" 12.3 s  lns")
     assert "best 157,856" in line and "bound 106,223" in line and "gap 32.7 %" in line
     assert "gap —" in progress_text(0.1, "greedy", None, None)
+
+
+def test_to_a_log_or_a_pipe_only_the_last_figures_go_as_one_whole_line(capsys):
+    from essence.cli.plan_progress import live_progress
+
+    with live_progress(enabled=True) as (show, _):
+        assert show is not None
+        show(Progress(1.0, "lns", 170000.0, 130000.0))
+        show(Progress(9.5, "done", 157000.0, 132000.0))
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.count("\n") == 1
+    assert "9.5 s  done" in err and "best 157,000" in err and "170,000" not in err
