@@ -111,7 +111,10 @@ def polish(instance: Instance, times: Times, deadline: float) -> Times:
             if time.perf_counter() >= deadline - 0.05:
                 return Times(assignment, starts, times.dropped)
             candidate = replace_case(instance, assignment, case_id, deadline)
-            if candidate is None or penalised(instance, candidate) >= value:
+            if candidate is None:
+                continue
+            candidate_value = penalised(instance, candidate)
+            if candidate_value >= value:
                 continue
             days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
             kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
@@ -119,7 +122,7 @@ def polish(instance: Instance, times: Times, deadline: float) -> Times:
             packed, missing = pack_days(instance, candidate, days, on_days)
             if not missing:
                 starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
-                assignment, value = candidate, penalised(instance, candidate)
+                assignment, value = candidate, candidate_value
         if value == before:
             break
     return Times(assignment, starts, times.dropped)

@@ -182,16 +182,13 @@ def clock_times(instance: Instance, assignment: Assignment, repack_budget_s: flo
     deadline = time.perf_counter() + repack_budget_s
     assignment = dict(assignment)
     starts, no_trip, left_out = _first_pass(instance, assignment)
-    for day in sorted({assignment[i][0] for i in left_out}):
-        left = REPACK_DAY_S if instance.settings.deterministic else deadline - time.perf_counter()
-        if left <= 0.01:
-            break
-        indexes = [i for i in assignment if assignment[i][0] == day and i not in no_trip]
-        better = repack_day(instance, assignment, indexes, starts, min(REPACK_DAY_S, left))
-        if better is not None:
-            for index in indexes:
-                starts.pop(index, None)
-            starts.update(better)
+
+    def day_budget_s() -> float:
+        if instance.settings.deterministic:
+            return REPACK_DAY_S
+        return min(REPACK_DAY_S, deadline - time.perf_counter())
+
+    _repack_days(instance, assignment, starts, no_trip, left_out, day_budget_s)
     clock = _rebuild(instance, assignment, starts)
     dropped = repair(instance, clock, assignment, starts)
     return Times(assignment, starts, dropped)
@@ -259,14 +256,30 @@ def pack_days(
         fresh = _first_pass(instance, on_days)
         if len(fresh[1]) + len(fresh[2]) < len(no_trip) + len(left_out):
             starts, no_trip, left_out = fresh
-    for day in sorted({on_days[i][0] for i in left_out}):
-        indexes = [i for i in on_days if on_days[i][0] == day and i not in no_trip]
-        better = repack_day(instance, on_days, indexes, starts, budget_s)
+    _repack_days(instance, on_days, starts, no_trip, left_out, lambda: budget_s)
+    return starts, {i for i in on_days if i not in starts}
+
+
+def _repack_days(
+    instance: Instance,
+    assignment: Assignment,
+    starts: dict[int, int],
+    no_trip: set[int],
+    left_out: list[int],
+    day_budget_s: Callable[[], float],
+) -> None:
+    """Re-pack by CP-SAT (`repack_day`) each day where packing left a step out, while
+    `day_budget_s()` (seconds for the next day) is more than 0.01; `starts` updated."""
+    for day in sorted({assignment[i][0] for i in left_out}):
+        seconds = day_budget_s()
+        if seconds <= 0.01:
+            break
+        indexes = [i for i in assignment if assignment[i][0] == day and i not in no_trip]
+        better = repack_day(instance, assignment, indexes, starts, seconds)
         if better is not None:
             for index in indexes:
                 starts.pop(index, None)
             starts.update(better)
-    return starts, {i for i in on_days if i not in starts}
 
 
 def _new_clock(instance: Instance, assignment: Assignment) -> Clock:
