@@ -208,7 +208,8 @@ def main() -> None:
         f"full plan: {plan_s:.1f} s wall ({plan.method}, {plan.report.status}), objective "
         f"{plan.report.objective:.0f} points vs greedy {plan.greedy_objective}; lower bound "
         f"{plan.report.best_bound:.0f} (ours {plan.bound_parts.total}, CP-SAT's "
-        f"{plan.cpsat_bound}), gap {full['gap']:.1%}"
+        f"{'none: LNS only' if plan.cpsat_bound is None else round(plan.cpsat_bound)}), "
+        f"gap {full['gap']:.1%}"
     )
     print(f"  bound by parts (points):     {plan.bound_parts.to_dict()}")
     print(f"  objective by parts (points): {plan.objective_parts}")

@@ -44,11 +44,6 @@ TRIP_EXTRA_CASES = 2
 #: than two that share the cores.
 LNS_WORKERS = 1
 
-#: Share of the budget for a big model's first solve, at least `FIRST_SOLVE_MIN_S`
-#: seconds (see `_first_budget_s`).
-FIRST_SOLVE_SHARE = 0.1
-FIRST_SOLVE_MIN_S = 2.0
-
 #: Models with at most this many steps to place get the whole horizon as day window.
 FULL_WINDOW_MAX_TASKS = 150
 
@@ -464,65 +459,49 @@ def solve_day_level(
 ) -> tuple[Assignment, SolveReport, str]:
     """Improve the greedy assignment with CP-SAT (and LNS for big plans) within the budget.
 
-    With a `checkpoint` (not in deterministic mode), LNS stops at each of
-    `checkpoint_times` (shares of its time) and hands its best to it (the planner gives it
-    clock times); the steps it returns were left out of their day there, and the rounds
+    With a `checkpoint` (not in deterministic mode), LNS hands its best to it at each of
+    `checkpoint_times` (shares of its time; the planner gives it clock times while the
+    rounds go on); the steps it returns were left out of their day there, and the rounds
     after it re-solve their cases first, with those days avoided (`Instance.avoid`).
 
     Returns:
         The best assignment, the solve report and the method: "cpsat", "cpsat+lns", or
         "greedy" when CP-SAT finds nothing in time (the greedy assignment, unchanged).
-        Big plans go on with LNS from the greedy even when the first solve found nothing;
-        the bound then is None. The bound is the bound of the windowed model (each step
-        within `window_before_days`/`window_after_days` of its warm-start day).
+        A big plan (at least `lns_min_tasks` steps to place) goes to LNS from the greedy
+        straight away: the whole model's first seconds improved it less than LNS rounds
+        do, and its bound is about half of ours (`clinic_bound`), so it has none. A
+        smaller plan's bound is the bound of its model.
     """
     settings = instance.settings
     started = time.perf_counter()
-    cm = build_model(instance, greedy)
-    big = len(cm.free) >= settings.lns_min_tasks
-    left = settings.budget_s - (time.perf_counter() - started)
-    if settings.deterministic:  # the same budget whatever the machine's load
-        left = settings.budget_s
-    first_budget = _first_budget_s(settings) if big else left
     watch = watch or Watch()
-    watch.report(stage="cpsat")
-    report = solve(cm.model, _solver_settings(instance, first_budget), watch)
-    best = extract(cm, report) if report.has_solution else greedy
-    if not big or watch.stopped:
-        return (best, report, "cpsat") if report.has_solution else (greedy, report, "greedy")
-    if report.status == "OPTIMAL":
-        return best, report, "cpsat"
+    to_place = sum(1 for t in instance.tasks if t.index in greedy and not t.fixed)
+    if to_place < settings.lns_min_tasks:
+        cm = build_model(instance, greedy)
+        budget = settings.budget_s
+        if not settings.deterministic:  # else the same budget whatever the machine's load
+            budget -= time.perf_counter() - started
+        watch.report(stage="cpsat")
+        report = solve(cm.model, _solver_settings(instance, budget), watch)
+        if not report.has_solution:
+            return greedy, report, "greedy"
+        return extract(cm, report), report, "cpsat"
     watch.report(stage="lns")
+    if settings.deterministic:
+        checkpoint = None
     deadline = started + settings.budget_s
-    focus: list[int] = []
-    if checkpoint is not None and not settings.deterministic:
-        now = time.perf_counter()
-        for at in checkpoint_times(now, deadline):
-            best = improve_with_lns(instance, best, at, watch, focus)
-            focus = checkpoint(best) if not watch.stopped else []
-    best = improve_with_lns(instance, best, deadline, watch, focus)
+    best = improve_with_lns(instance, greedy, deadline, watch, checkpoint=checkpoint)
     objective = float(evaluate(instance, best))
-    bound = report.best_bound
-    gap = relative_gap(objective, bound) if bound is not None else None
     wall = time.perf_counter() - started
-    return best, SolveReport("FEASIBLE", objective, bound, gap, wall, report.solver), "cpsat+lns"
-
-
-def _first_budget_s(settings: PlanSettings) -> float:
-    """Seconds of a big model's first solve: enough for presolve and the hint, at most
-    half the budget; LNS gets the rest. On 60 cases its bound is far below ours
-    (`clinic_bound`, about half of it) and LNS rounds in two threads improve faster than
-    the full model, so the first solve is kept short (`FIRST_SOLVE_SHARE`)."""
-    share = max(FIRST_SOLVE_SHARE * settings.budget_s, FIRST_SOLVE_MIN_S)
-    return min(share, 0.5 * settings.budget_s)
+    report = SolveReport("FEASIBLE", objective, None, None, wall, cp_model.CpSolver())
+    return best, report, "cpsat+lns"
 
 
 def deterministic_round_s(settings: PlanSettings) -> float:
-    """Deterministic seconds of one LNS round: the fixed number of rounds share what the
-    first solve leaves of the budget (at most `LNS_ROUND_S` each), so a deterministic plan
-    keeps to its budget and every machine agrees on it."""
-    left = settings.budget_s - _first_budget_s(settings)
-    return min(LNS_ROUND_S, max(0.05, left / max(1, settings.lns_rounds)))
+    """Deterministic seconds of one LNS round: the fixed number of rounds share the budget
+    (at most `LNS_ROUND_S` each), so a deterministic plan keeps to its budget and every
+    machine agrees on it."""
+    return min(LNS_ROUND_S, max(0.05, settings.budget_s / max(1, settings.lns_rounds)))
 
 
 def _solver_settings(instance: Instance, budget_s: float) -> SolverSettings:
@@ -574,6 +553,7 @@ def improve_with_lns(
     deadline: float,
     watch: Watch | None = None,
     focus: Sequence[int] = (),
+    checkpoint: Checkpoint | None = None,
 ) -> Assignment:
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
@@ -590,15 +570,19 @@ def improve_with_lns(
     A step on a day in `instance.avoid` costs `AVOID_POINTS` more; the first rounds
     re-solve the cases of the `focus` steps, each with the cases sharing its clinicians
     within a few days (`focus_neighbourhood`).
+
+    With a `checkpoint`, a thread of its own hands it the best so far at each of
+    `checkpoint_times` while the rounds go on (a check takes about a second on 60 cases,
+    time the rounds would otherwise lose); the steps it returns become focus steps then.
     """
     search = _Search(instance, assignment, watch or Watch())
-    search.queue = [focus_neighbourhood(instance, assignment, index) for index in focus]
+    search.refocus(focus)
     deterministic = instance.settings.deterministic and instance.settings.lns_rounds > 0
     if not search.size:
         return assignment
     threads = 1 if instance.settings.deterministic else min(LNS_THREADS, instance.settings.workers)
-    if threads > 1:
-        _parallel_rounds(search, deadline, threads)
+    if threads > 1 or checkpoint is not None:
+        _parallel_rounds(search, deadline, threads, checkpoint)
         return search.best
     while deterministic or time.perf_counter() < deadline - 0.1:
         if not search.step(deadline):
@@ -676,6 +660,12 @@ class _Search:
         self.version = 0  # counts accepted improvements
         self.rounds = 0
         self.lock = threading.Lock()
+
+    def refocus(self, steps: Sequence[int]) -> None:
+        """Re-solve the cases of `steps` (each with its neighbours) first, and score the
+        best again (`Instance.avoid` may have grown)."""
+        self.queue += [focus_neighbourhood(self.instance, self.best, i) for i in steps]
+        self.value = self.score(self.best)
 
     def draw(self) -> set[str] | None:
         """The next round's cases, or None when the search stops (rounds, stop request)."""
@@ -764,18 +754,44 @@ def merged(
     return result
 
 
-def _parallel_rounds(search: _Search, deadline: float, threads: int) -> None:
+def _parallel_rounds(
+    search: _Search, deadline: float, threads: int, checkpoint: Checkpoint | None = None
+) -> None:
     """Run LNS rounds in `threads` threads until the deadline; each round starts from the
-    best so far and is kept only if no other round improved it in the meantime."""
+    best so far and is kept only if no other round improved it in the meantime. With a
+    `checkpoint`, one more thread checks the best at `checkpoint_times` (`_check_at`)."""
 
     def work() -> None:
         while time.perf_counter() < deadline - 0.1:
             if not search.step(deadline):
                 return
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in [pool.submit(work) for _ in range(threads)]:
+    jobs = [work] * threads
+    if checkpoint is not None:
+        jobs.append(lambda: _check_at(search, checkpoint, deadline))
+    run_in_threads(jobs)
+
+
+def run_in_threads(jobs: Sequence[Callable[[], None]]) -> None:
+    """Run each job in a thread of its own and wait for all (an error in one is raised)."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for future in [pool.submit(job) for job in jobs]:
             future.result()
+
+
+def _check_at(search: _Search, checkpoint: Checkpoint, deadline: float) -> None:
+    """Hand the search's best to `checkpoint` at each of `checkpoint_times` with at least
+    `CHECKPOINT_MIN_GAP_S` seconds left, and focus the rounds on the steps it returns."""
+    for at in checkpoint_times(time.perf_counter(), deadline):
+        while time.perf_counter() < at and not search.watch.stopped:
+            time.sleep(min(0.1, max(0.0, at - time.perf_counter())))
+        if search.watch.stopped or deadline - time.perf_counter() < CHECKPOINT_MIN_GAP_S:
+            return
+        with search.lock:
+            best = search.best
+        failed = checkpoint(best)
+        with search.lock:
+            search.refocus(failed)
 
 
 def relieve(
@@ -836,7 +852,7 @@ def _trip_neighbourhood(
         if task.case_id in wanted and not task.fixed and _needs_any_trip(instance, task):
             away[task.case_id].append((task.destination or "", day))
     if not away:
-        return set(rng.choice(case_ids, size=size, replace=False).tolist())
+        return set(rng.choice(case_ids, size=min(size, len(case_ids)), replace=False).tolist())
     travelling = sorted(away)
     seed = travelling[int(rng.integers(len(travelling)))]
     score: dict[str, float] = {}

@@ -8,9 +8,11 @@ every other case fixed; the clock times of that plan are kept when they are bett
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 
-from essence.scheduling.clinic_cpsat import relieve, replace_case
+from essence.scheduling.clinic_cpsat import merged, relieve, replace_case, run_in_threads
 from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
 from essence.scheduling.clinic_objective import evaluate, penalised
@@ -90,7 +92,7 @@ class ClockCheckpoint:
         return failed
 
 
-def polish(instance: Instance, times: Times, deadline: float) -> Times:
+def polish(instance: Instance, times: Times, deadline: float, threads: int = 1) -> Times:
     """A plan with clock times made better case by case while time lasts: each case's
     steps placed again anywhere in the horizon with every other case fixed
     (`clinic_cpsat.replace_case`), kept when the objective falls and every day the change
@@ -98,38 +100,99 @@ def polish(instance: Instance, times: Times, deadline: float) -> Times:
 
     The search moves steps only near their days, so a case whose trips or visits could be
     bundled weeks apart, or that a repair pushed late, stays where it is; this finds those.
-    Up to `POLISH_PASSES` passes over the cases (fewer when one changes nothing). The plan
-    never gets worse and needs no repair.
+    A step the clock-time stage dropped is placed again with its case (its penalty goes).
+    Up to `POLISH_PASSES` passes over the cases (fewer when one changes nothing). With
+    `threads` >= 2 that many cases are re-placed at once (CP-SAT releases the GIL while it
+    solves); a result built on a plan that changed meanwhile is carried over onto the
+    current one when every clinician-day still keeps its rules (`merged`). The plan never
+    gets worse and needs no repair.
     """
-    assignment, starts = dict(times.assignment), dict(times.starts)
-    value = penalised(instance, assignment)
+    state = _Polish(instance, times)
+    # Every change is checked with clock times here, so the days the search was kept off
+    # (`Instance.avoid`) are open again.
+    anywhere = dataclasses.replace(instance, avoid={})
     tasks = instance.tasks
-    case_ids = sorted({tasks[i].case_id for i in assignment if not tasks[i].fixed})
+    steps = [*times.assignment, *times.dropped]
+    case_ids = sorted({tasks[i].case_id for i in steps if not tasks[i].fixed})
     for _ in range(POLISH_PASSES):
-        before = value
-        for case_id in case_ids:
-            if time.perf_counter() >= deadline - 0.05:
-                return Times(assignment, starts, times.dropped)
-            candidate = replace_case(instance, assignment, case_id, deadline)
-            if candidate is None:
-                continue
-            candidate_value = penalised(instance, candidate)
-            if candidate_value >= value:
-                continue
-            days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
-            kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
-            on_days = {i: s for i, s in kept.items() if candidate[i][0] in days}
-            packed, missing = pack_days(instance, candidate, days, on_days)
-            if not missing:
-                starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
-                assignment, value = candidate, candidate_value
-        if value == before:
+        before = state.value
+        state.run_pass(anywhere, case_ids, deadline, threads)
+        if state.value == before or time.perf_counter() >= deadline - 0.05:
             break
-    return Times(assignment, starts, times.dropped)
+    return Times(state.assignment, state.starts, state.dropped)
 
 
 #: Passes `polish` makes over the cases at most.
 POLISH_PASSES = 3
+
+
+class _Polish:
+    """The plan `polish` improves: assignment, clock times, dropped steps, objective and a
+    version that counts the changes kept (rounds in other threads compare it)."""
+
+    def __init__(self, instance: Instance, times: Times) -> None:
+        self.instance = instance
+        self.assignment, self.starts = dict(times.assignment), dict(times.starts)
+        self.dropped = dict(times.dropped)
+        self.value = penalised(instance, self.assignment)
+        self.version = 0
+        self.lock = threading.Lock()
+
+    def run_pass(
+        self, instance: Instance, case_ids: list[str], deadline: float, threads: int
+    ) -> None:
+        """Re-place each case once (`replace_case` on `instance`), `threads` at a time,
+        offering each result (`offer`), until the deadline."""
+        pending = iter(case_ids)
+
+        def work() -> None:
+            while time.perf_counter() < deadline - 0.05:
+                with self.lock:
+                    case_id = next(pending, None)
+                    if case_id is None:
+                        return
+                    base, version = self.with_dropped(case_id), self.version
+                candidate = replace_case(instance, base, case_id, deadline)
+                with self.lock:
+                    self.offer(candidate, case_id, version)
+
+        run_in_threads([work] * max(1, threads))
+
+    def with_dropped(self, case_id: str) -> Assignment:
+        """The assignment with the case's dropped steps on the horizon's last day, with
+        each slot's first candidate: the model then places them too (the day and team
+        are only its hint)."""
+        result = dict(self.assignment)
+        for index in self.dropped:
+            task = self.instance.tasks[index]
+            if task.case_id == case_id:
+                first = tuple(candidates[0] for candidates in task.candidates)
+                result[index] = (self.instance.horizon - 1, first)
+        return result
+
+    def offer(self, candidate: Assignment | None, case_id: str, version: int) -> None:
+        """Keep `candidate` (the case re-placed on the plan of `version`) when it is
+        better and every day it adds a step to still packs."""
+        if candidate is None:
+            return
+        if version != self.version:
+            candidate = merged(self.instance, self.assignment, candidate, {case_id})
+            if candidate is None:
+                return
+        value = penalised(self.instance, candidate)
+        if value >= self.value:
+            return
+        assignment, starts = self.assignment, self.starts
+        days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
+        kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
+        on_days = {i: s for i, s in kept.items() if candidate[i][0] in days}
+        packed, missing = pack_days(self.instance, candidate, days, on_days)
+        if missing:
+            return
+        self.starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
+        self.assignment, self.value = candidate, value
+        self.dropped = {i: why for i, why in self.dropped.items() if i not in candidate}
+        self.version += 1
 
 
 def _relieve_each(

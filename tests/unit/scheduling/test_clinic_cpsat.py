@@ -162,7 +162,8 @@ def test_a_big_plan_goes_through_lns_and_reports_a_gap():
     cases = [case(f"c{i}", split_pathway()) for i in range(4)]
     team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
     plan = plan_clinic(cases, team, settings(lns_min_tasks=1, budget_s=2, lns_rounds=3))
-    assert plan.method in ("cpsat", "cpsat+lns")
+    assert plan.method == "cpsat+lns"
+    assert plan.cpsat_bound is None  # straight to LNS: the gap is against our bound
     assert plan.report.gap is not None and plan.report.gap >= 0
     assert plan.report.objective <= plan.greedy_objective
 
@@ -233,3 +234,15 @@ def test_checkpoints_are_spread_over_the_search_and_thinned_for_short_budgets():
     gaps = [later - earlier for earlier, later in zip(starts, short_search, strict=True)]
     assert min(gaps) >= CHECKPOINT_MIN_GAP_S
     assert checkpoint_times(0.0, 1.0) == []
+
+
+def test_a_trip_neighbourhood_of_fewer_cases_than_asked_takes_them_all():
+    import numpy as np
+
+    from essence.scheduling.clinic_cpsat import _trip_neighbourhood
+
+    team = [clinician("psy", "psychologist")]
+    instance = build_instance([case("c1", split_pathway())], team, settings())
+    greedy, _ = greedy_schedule(instance)
+    chosen = _trip_neighbourhood(instance, greedy, np.random.default_rng(0), ["c1"], 3)
+    assert chosen == {"c1"}

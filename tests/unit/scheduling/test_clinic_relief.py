@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_relief import _first_failures, clock_times_with_relief
@@ -54,6 +56,28 @@ def test_lns_moves_a_focus_step_off_the_day_the_clock_times_found_no_time_on():
     assert improved[first][0] != assignment[first][0]
 
 
+def test_the_checkpoint_checks_the_best_while_the_rounds_go_on_and_focuses_them():
+    import time
+
+    from essence.scheduling.clinic_cpsat import improve_with_lns
+
+    instance = small_instance(workers=2)
+    assignment, _ = greedy_schedule(instance)
+    first = instance.tasks[0].index
+    checked: list[dict] = []
+
+    def checkpoint(best):  # the clock times found no time for the first step on its day
+        checked.append(dict(best))
+        instance.avoid[first] = {best[first][0]}
+        return [first]
+
+    started = time.perf_counter()
+    improved = improve_with_lns(instance, assignment, started + 5, checkpoint=checkpoint)
+    assert checked and all(set(best) == set(assignment) for best in checked)
+    assert improved[first][0] not in instance.avoid[first]
+    assert time.perf_counter() - started < 6  # the check ends within the search's time
+
+
 def test_a_clock_checkpoint_keeps_its_best_plan_and_avoids_the_days_that_lost_a_step():
     from essence.scheduling.clinic_relief import ClockCheckpoint
 
@@ -65,7 +89,8 @@ def test_a_clock_checkpoint_keeps_its_best_plan_and_avoids_the_days_that_lost_a_
     assert instance.avoid == {}
 
 
-def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time(threads):
     import time
 
     from essence.scheduling.clinic_objective import penalised
@@ -76,8 +101,46 @@ def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time(
     late = {i: (day + 14, ids) for i, (day, ids) in assignment.items()}  # same weekdays
     times = clock_times(instance, late, 0.5)
     assert times.assignment == late and not times.dropped
-    polished = polish(instance, times, time.perf_counter() + 10)
+    polished = polish(instance, times, time.perf_counter() + 10, threads=threads)
     assert penalised(instance, polished.assignment) < penalised(instance, late)
     assert all(polished.assignment[i][0] < late[i][0] for i in late)
     assert set(polished.starts) == set(polished.assignment)
     assert polish(instance, polished, time.perf_counter() + 10).assignment == polished.assignment
+
+
+def test_a_polish_result_built_on_an_older_plan_is_kept_only_when_the_clinician_has_room():
+    from essence.scheduling.clinic_relief import _Polish
+
+    pathway = template(step("test", "psychologist", minutes=180, attendees=[]))
+    team = [clinician("psy", "psychologist", minutes=300)]
+    instance = build_instance(
+        [case("c1", pathway), case("c2", pathway)], team, settings(horizon_weeks=4)
+    )
+    first, second = (t.index for t in instance.tasks)
+    days = [d for d in range(instance.horizon) if instance.capacity["psy"][d]]
+    late = {first: (days[10], ("psy",)), second: (days[11], ("psy",))}
+    state = _Polish(instance, clock_times(instance, late, 0.5))
+    state.offer({**late, first: (days[0], ("psy",))}, "c1", version=0)
+    assert state.assignment[first][0] == days[0] and state.version == 1
+    state.offer({**late, second: (days[0], ("psy",))}, "c2", version=0)  # 360 of 300 minutes
+    assert state.assignment[second][0] == days[11] and state.version == 1
+    state.offer({**late, second: (days[1], ("psy",))}, "c2", version=0)
+    assert state.assignment == {first: (days[0], ("psy",)), second: (days[1], ("psy",))}
+    assert set(state.starts) == {first, second}
+
+
+def test_polish_places_a_step_the_clock_times_dropped_again():
+    import time
+
+    from essence.scheduling.clinic_objective import penalised
+    from essence.scheduling.clinic_relief import polish
+
+    instance = small_instance(horizon_weeks=4)
+    assignment, _ = greedy_schedule(instance)
+    test, feedback = (t.index for t in instance.tasks)
+    times = clock_times(instance, assignment, 0.5)
+    without = Times({test: assignment[test]}, {test: times.starts[test]}, {feedback: "no time"})
+    polished = polish(instance, without, time.perf_counter() + 10)
+    assert set(polished.assignment) == {test, feedback} and not polished.dropped
+    assert set(polished.starts) == {test, feedback}
+    assert penalised(instance, polished.assignment) < penalised(instance, without.assignment)
