@@ -25,6 +25,9 @@ def render_plan(view: PlanView) -> None:
         console.print(
             "changed while planning, re-planned alone: " + ", ".join(view.replanned_alone)
         )
+    if not view.cases and not view.not_scheduled_yet:
+        console.print("nothing to plan: no open case has steps left")
+        return
     table = make_table("cases", ["case", "referred", "feedback", "lead", "visits", "family km"],
                        whole={"case": 12, "referred": 10, "feedback": 10})  # fmt: skip
     for case in view.cases:

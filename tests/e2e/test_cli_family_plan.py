@@ -55,3 +55,10 @@ def test_case_edit_changes_the_needs_and_refuses_a_bad_weekday(cli: Cli, opened_
     bad = cli("case", "edit", case_id, "--blocked-weekdays", "funday")
     assert bad.exit_code == 2 and "blocked weekday" in bad.output
     assert json.loads(cli("case", "needs", case_id, "--json").stdout) == shown
+
+
+def test_a_plan_with_no_open_case_says_there_is_nothing_to_plan(cli: Cli) -> None:
+    planned = cli("schedule", "plan", "--budget-s", "1", "--workers", "1")
+    assert planned.exit_code == 0, planned.output
+    assert "nothing to plan: no open case has steps left" in planned.stdout
+    assert "referred" not in planned.stdout  # no empty table
