@@ -134,12 +134,13 @@ def seed_spread(cases, team, settings: PlanSettings, seeds: list[int]) -> dict[s
                 "gap": round(plan.report.gap, 4),
                 "not_scheduled_yet": len(plan.unscheduled),
                 "rule_findings": len(check_plan(plan, cases, team)),
+                "stage_objectives": plan.stage_objectives,
             }
         )
         print(
             f"  solver seed {seed:3}: objective {plan.report.objective:9.0f}, gap "
             f"{plan.report.gap:.1%}, {len(plan.unscheduled)} steps not scheduled yet, "
-            f"{runs[-1]['rule_findings']} rule findings"
+            f"{runs[-1]['rule_findings']} rule findings; {stage_line(plan)}"
         )
     objectives = np.array([run["objective"] for run in runs], dtype=float)
     gaps = np.array([run["gap"] for run in runs], dtype=float)
@@ -160,6 +161,15 @@ def seed_spread(cases, team, settings: PlanSettings, seeds: list[int]) -> dict[s
         f"{summary['runs_with_steps_not_scheduled']} with steps not scheduled yet"
     )
     return {"runs": runs, **summary}
+
+
+def stage_line(plan: Plan) -> str:
+    """The objective after each stage: where a plan gains (the polish) or loses (clock
+    times that move a step weeks later)."""
+    stages = plan.stage_objectives or {}
+    return "stages " + " -> ".join(
+        f"{name.replace('_', ' ')} {value}" for name, value in stages.items()
+    )
 
 
 def timed(function, *args, **kwargs):
@@ -221,7 +231,9 @@ def main() -> None:
     )
     print(f"  bound by parts (points):     {plan.bound_parts.to_dict()}")
     print(f"  objective by parts (points): {plan.objective_parts}")
+    print(f"  {stage_line(plan)}")
     full["objective_parts"] = plan.objective_parts
+    full["stage_objectives"] = plan.stage_objectives
     print(
         f"  {full['feedback_planned']}/{len(cases)} feedback meetings planned, "
         f"{len(plan.unscheduled)} steps not scheduled yet; 1-min load average "

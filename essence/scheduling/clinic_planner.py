@@ -208,9 +208,14 @@ def assemble_plan(
         instance, times.assignment
     ):
         solved, (assignment, times) = earlier[0], earlier
+    stages = {
+        "day_level": penalised(instance, solved),
+        "clock_times": penalised(instance, times.assignment),
+    }
     if relieve_until is not None and not instance.settings.deterministic:
         threads = min(POLISH_THREADS, instance.settings.workers)
         times = polish(instance, times, relieve_until, threads=threads)
+    stages["polished"] = penalised(instance, times.assignment)
     dropped = [
         Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)
         for i, why in sorted(times.dropped.items())
@@ -218,7 +223,7 @@ def assemble_plan(
     return _plan_of(
         instance, times.assignment, times.starts, [*not_placed, *dropped], report, method,
         greedy_value, cpsat_bound_valid=not dropped and times.assignment == solved,
-        complete=lower_bound(instance, solved),
+        complete=lower_bound(instance, solved), stages=stages,
     )  # fmt: skip
 
 
@@ -232,6 +237,7 @@ def _plan_of(
     greedy_value: int,
     cpsat_bound_valid: bool,
     complete: BoundParts,
+    stages: dict[str, int] | None = None,
 ) -> Plan:
     """The plan of a day-level assignment with clock times.
 
@@ -273,6 +279,7 @@ def _plan_of(
         bound_parts=parts,
         cpsat_bound=report.best_bound,
         objective_parts=evaluate_parts(instance, assignment),
+        stage_objectives=stages,
     )
 
 
@@ -341,6 +348,7 @@ def _without(plan: Plan, instance: Instance, findings: list[Finding]) -> Plan:
     return _plan_of(
         instance, assignment, starts, [*earlier, *dropped], plan.report, plan.method,
         plan.greedy_objective, cpsat_bound_valid=False, complete=plan.bound_parts,
+        stages=plan.stage_objectives,
     )  # fmt: skip
 
 

@@ -384,6 +384,11 @@ class Plan:
         cpsat_bound: CP-SAT's own bound of the day-level model (None when it has none);
             `report.best_bound` is the better of the two.
         objective_parts: The objective split like the bound (`evaluate_parts`).
+        stage_objectives: The reported objective after each stage of a solved plan, to see
+            where a plan gains or loses: "day_level" (the search's plan), "clock_times"
+            (after clock times and their relief) and "polished" (after the polish; the
+            objective unless the checker then took steps out); None for a plan rebuilt
+            from bookings.
     """
 
     appointments: tuple[Appointment, ...]
@@ -397,6 +402,7 @@ class Plan:
     bound_parts: object | None = None
     cpsat_bound: float | None = None
     objective_parts: dict[str, int] | None = None
+    stage_objectives: dict[str, int] | None = None
 
     @property
     def moved_count(self) -> int:
@@ -426,6 +432,7 @@ class Plan:
                 "cpsat_bound": self.cpsat_bound,
                 "bound_parts": self.bound_parts.to_dict() if self.bound_parts else None,
                 "objective_parts": self.objective_parts,
+                "stage_objectives": self.stage_objectives,
             },
             "staff_km": self.staff_km,
             "appointments": [

@@ -65,7 +65,9 @@ class AppointmentView(BaseModel):
 
 
 class PlanView(BaseModel):
-    """A plan: how it was solved, what it books, what is not scheduled yet, per-case figures."""
+    """A plan: how it was solved (with the bound and the objective by parts and the objective
+    after each stage, `Plan.stage_objectives`), what it books, what is not scheduled yet,
+    per-case figures."""
 
     method: str
     status: str
@@ -82,6 +84,9 @@ class PlanView(BaseModel):
     cases: list[dict[str, object]]
     cases_written: int = 0
     replanned_alone: list[str] = []
+    bound_parts: dict[str, int] | None = None
+    objective_parts: dict[str, int] | None = None
+    stage_objectives: dict[str, int] | None = None
 
 
 def planning_case(
@@ -391,6 +396,9 @@ def plan_view(plan: Plan, *, booked: bool) -> PlanView:
         appointments=[appointment_view(a) for a in plan.appointments],
         not_scheduled_yet=data["not_scheduled_yet"],  # type: ignore[arg-type]
         cases=[{"case_id": k, **v} for k, v in data["cases"].items()],  # type: ignore[union-attr]
+        bound_parts=plan.bound_parts.to_dict() if plan.bound_parts else None,  # type: ignore[attr-defined]
+        objective_parts=plan.objective_parts,
+        stage_objectives=plan.stage_objectives,
     )
 
 

@@ -24,6 +24,9 @@ def test_a_cli_plan_keeps_the_familys_blocked_weekday_arrival_and_interpreter(
     assert planned.exit_code == 0, planned.output
     plan = json.loads(planned.stdout)
     assert plan["booked"]
+    # where the gap sits: the bound and the objective by parts, the objective by stage
+    assert plan["bound_parts"]["total"] <= plan["objective"] == plan["objective_parts"]["total"]
+    assert plan["stage_objectives"]["polished"] == plan["objective"]
     shown = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
     family = [row for row in shown if row["family_facing"]]
     assert family

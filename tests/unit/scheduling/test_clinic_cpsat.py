@@ -65,6 +65,10 @@ def test_every_solve_reports_status_objective_bound_gap_and_wall_time():
     assert report.objective == report.best_bound
     assert report.gap == 0.0
     assert 0 < report.wall_seconds < 10
+    # the objective after each stage: the search's plan, its clock times, the polish
+    assert list(plan.stage_objectives) == ["day_level", "clock_times", "polished"]
+    assert plan.stage_objectives["polished"] == report.objective
+    assert plan.to_dict()["solve"]["stage_objectives"] == plan.stage_objectives
 
 
 def test_cpsat_objective_equals_the_evaluated_assignment():

@@ -106,6 +106,8 @@ def test_every_random_clinic_plan_keeps_every_rule_before_and_after_the_gate(
     assert check_plan(plan, open_cases, team) == []
     assert plan.bound_parts.total <= plan.report.objective  # a bound, part by part too
     assert plan.report.objective == plan.objective_parts["total"]
+    stages = plan.stage_objectives  # the greedy plan gets clock times, no polish
+    assert stages["clock_times"] == stages["polished"] == plan.report.objective
     if plan.bound_parts.not_scheduled == plan.objective_parts["not_scheduled"]:  # same steps
         bound, objective = plan.bound_parts.to_dict(), plan.objective_parts
         for name, value in bound.items():
