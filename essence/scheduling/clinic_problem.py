@@ -385,10 +385,11 @@ class Plan:
             `report.best_bound` is the better of the two.
         objective_parts: The objective split like the bound (`evaluate_parts`).
         stage_objectives: The reported objective after each stage of a solved plan, to see
-            where a plan gains or loses: "day_level" (the search's plan), "clock_times"
-            (after clock times and their relief) and "polished" (after the polish; the
-            objective unless the checker then took steps out); None for a plan rebuilt
-            from bookings.
+            where a plan gains or loses: "day_level" (the search's day-level plan the
+            clock times were made of: its last, or a checkpoint's when that scored better
+            with clock times), "clock_times" (after clock times and their relief) and
+            "polished" (after the polish; the objective unless the checker then took
+            steps out); None for a plan rebuilt from bookings.
     """
 
     appointments: tuple[Appointment, ...]
