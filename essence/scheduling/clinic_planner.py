@@ -204,14 +204,12 @@ def assemble_plan(
     solved = assignment
     relief_until = None if relieve_until is None else relieve_until - polish_s
     assignment, times = clock_times_with_relief(instance, assignment, repack_s, relief_until)
-    if earlier is not None and penalised(instance, earlier[1].assignment) < penalised(
-        instance, times.assignment
-    ):
-        solved, (assignment, times) = earlier[0], earlier
-    stages = {
-        "day_level": penalised(instance, solved),
-        "clock_times": penalised(instance, times.assignment),
-    }
+    clock_value = penalised(instance, times.assignment)
+    if earlier is not None:
+        earlier_value = penalised(instance, earlier[1].assignment)
+        if earlier_value < clock_value:
+            solved, (assignment, times), clock_value = earlier[0], earlier, earlier_value
+    stages = {"day_level": penalised(instance, solved), "clock_times": clock_value}
     if relieve_until is not None and not instance.settings.deterministic:
         threads = min(POLISH_THREADS, instance.settings.workers)
         times = polish(instance, times, relieve_until, threads=threads)
