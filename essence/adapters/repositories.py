@@ -272,6 +272,15 @@ class SqlCaseRepository(CaseRepository):
         snapshot = self._loaded.get(case_id)
         return snapshot.version if snapshot else None
 
+    def versions(self, ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(ids)
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _ID_CHUNK):
+            chunk = wanted[start : start + _ID_CHUNK]
+            query = select(CaseRecord.id, CaseRecord.version).where(col(CaseRecord.id).in_(chunk))
+            found.update((case_id, version) for case_id, version in self.session.exec(query))
+        return found
+
     def ids_for_clinician(self, clinician_id: str) -> list[str]:
         rows = self.session.exec(
             select(StepAssignmentRecord.case_id)

@@ -25,6 +25,11 @@ def render_plan(view: PlanView) -> None:
         console.print(
             "changed while planning, re-planned alone: " + ", ".join(view.replanned_alone)
         )
+    if view.not_replanned:
+        console.print(
+            "changed while planning, left as they are now (not in this plan): "
+            + ", ".join(view.not_replanned)
+        )
     if not view.cases and not view.not_scheduled_yet:
         console.print("nothing to plan: no open case has steps left")
         return

@@ -81,6 +81,10 @@ class CaseRepository(ABC):
         """Load many cases (all, only open ones, or the given ids)."""
 
     @abstractmethod
+    def versions(self, ids: Iterable[str]) -> dict[str, int]:
+        """The current version of each given case that exists (without loading it)."""
+
+    @abstractmethod
     def ids_for_clinician(self, clinician_id: str) -> list[str]:
         """Ids of the cases in which the clinician has an assigned step."""
 

@@ -84,6 +84,7 @@ class PlanView(BaseModel):
     cases: list[dict[str, object]]
     cases_written: int = 0
     replanned_alone: list[str] = []
+    not_replanned: list[str] = []
     bound_parts: dict[str, int] | None = None
     objective_parts: dict[str, int] | None = None
     stage_objectives: dict[str, int] | None = None
@@ -292,11 +293,33 @@ def plan_schedule(
     if not book:
         return plan_view(plan, booked=False)
     written, stale = write_plan(ctx, snapshot, plan)
-    alone = [case_id for case_id in stale if replan_case_alone(ctx, case_id, settings)]
+    alone = {case_id: replan_case_alone(ctx, case_id, settings) for case_id in stale}
     view = plan_view(plan, booked=True)
-    view.cases_written = len(written) + len(alone)
-    view.replanned_alone = sorted(stale)
+    _show_as_written(view, alone)
+    view.cases_written = len(written) + len(view.replanned_alone)
     return view
+
+
+def _show_as_written(view: PlanView, alone: dict[str, Plan | None]) -> None:
+    """Put in the view what was written for the cases that changed while the solver ran:
+    their part of the re-plan alone (appointments, not scheduled, figures), or nothing
+    when they were not re-planned (no longer plannable, or they kept changing), so the
+    view never shows a booking the database does not hold."""
+    if not alone:
+        return
+    view.appointments = [a for a in view.appointments if a.case_id not in alone]
+    view.not_scheduled_yet = [u for u in view.not_scheduled_yet if u["case_id"] not in alone]
+    view.cases = [c for c in view.cases if c["case_id"] not in alone]
+    for case_id, plan in sorted(alone.items()):
+        if plan is None:
+            view.not_replanned.append(case_id)
+            continue
+        view.replanned_alone.append(case_id)
+        part = plan_view(plan, booked=True)
+        view.appointments += [a for a in part.appointments if a.case_id == case_id]
+        view.not_scheduled_yet += [u for u in part.not_scheduled_yet if u["case_id"] == case_id]
+        view.cases += [c for c in part.cases if c["case_id"] == case_id]
+    view.appointments.sort(key=lambda a: (a.day, a.start, a.case_id, a.step_key))
 
 
 def write_plan(
@@ -309,8 +332,10 @@ def write_plan(
 
     A case whose version differs from the snapshot is left alone and reported as stale;
     a case whose bookings and planned days are unchanged is not written at all, and a case
-    whose plan is exactly its snapshot's bookings is not even read (nothing to book; a
-    change made meanwhile released its own bookings in its own transaction).
+    whose plan is exactly its snapshot's bookings is not even loaded (nothing to book),
+    only its version compared: a change made meanwhile (a step started or completed, a
+    withdrawal) released its own bookings in its own transaction, but the plan shown
+    for it would be stale, so it is reported as stale too.
 
     Returns:
         (ids of the cases written, ids of the stale cases).
@@ -322,7 +347,8 @@ def write_plan(
         kept = _kept_as_booked(snapshot, planned)
         wanted_ids = [i for i in snapshot.versions if (only is None or i in only) and i not in kept]
         written: list[str] = []
-        stale: list[str] = []
+        kept_now = uow.cases.versions([i for i in kept if only is None or i in only])
+        stale = [i for i, version in kept_now.items() if version != snapshot.versions[i]]
         now = ctx.clock()
         for case in uow.cases.list(ids=wanted_ids):
             if case.version != snapshot.versions[case.id] or case.state not in PLANNABLE:
@@ -335,30 +361,31 @@ def write_plan(
             if changed or case.version != snapshot.versions[case.id]:
                 written.append(case.id)
         audit_cases(ctx, uow, user, "schedule.book", written)
-        return written, stale
+        return written, sorted(stale)
 
     return run_use_case(ctx, "schedule.book", body)
 
 
-def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings) -> bool:
+def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings) -> Plan | None:
     """Re-plan one case on its current state around everyone's bookings (greedy), e.g.
     after it changed while a bigger plan was being solved.
 
     Returns:
-        True when its plan was written (False: it is no longer plannable or kept changing).
+        The plan whose part for this case was written (or found already booked); None
+        when the case is no longer plannable or kept changing.
     """
     for _ in range(ALONE_ATTEMPTS):
         snapshot = read_snapshot(ctx)
         if case_id not in snapshot.versions:
-            return False
+            return None
         plan = plan_clinic(snapshot.inputs, snapshot.team, settings, use_cpsat=False)
         try:
             _written, stale = write_plan(ctx, snapshot, plan, only={case_id})
         except ConcurrencyConflict:
             continue
         if not stale:
-            return True
-    return False
+            return plan
+    return None
 
 
 def _apply_plan(case: Case, fresh: list[Appointment]) -> None:

@@ -67,3 +67,70 @@ def test_a_case_changed_while_the_solver_runs_is_replanned_alone(
     assert scheduling.show_schedule(app_context, case_id=quiet), "the other case is booked"
     shown = cases.show_case(app_context, busy)
     assert next(s for s in shown.steps if s.key == "intake").state == "completed"
+
+
+def _booked_in_database(ctx: ServiceContext, case_id: str) -> set[tuple[str, str, str]]:
+    return {
+        (a.step_key, a.day.isoformat(), a.start)
+        for a in scheduling.show_schedule(ctx, case_id=case_id)
+    }
+
+
+def _booked_in_view(view: scheduling.PlanView, case_id: str) -> set[tuple[str, str, str]]:
+    return {
+        (a.step_key, a.day.isoformat(), a.start) for a in view.appointments if a.case_id == case_id
+    }
+
+
+def test_a_kept_case_changed_while_the_solver_runs_is_shown_as_written(
+    app_context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second plan keeps every booking, so it does not write the cases; a clinician
+    completing a booked step meanwhile must still not leave the view showing that step
+    booked (the first release printed the old plan, with nothing re-planned)."""
+    busy, quiet = (cases.open_case(app_context, referral()).id for _ in range(2))
+    scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert "intake" in {key for key, _day, _start in _booked_in_database(app_context, busy)}
+    real_plan = clinic_planner.plan_clinic
+    calls: list[int] = []
+
+    def plan_while_a_clinician_works(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = real_plan(*args, **kwargs)
+        if not calls:
+            steps.start_step(app_context, busy, "intake")
+            steps.complete_step(app_context, busy, "intake", "held")
+        calls.append(1)
+        return plan
+
+    monkeypatch.setattr(scheduling, "plan_clinic", plan_while_a_clinician_works)
+    view = scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert view.replanned_alone == [busy] and view.not_replanned == []
+    assert view.cases_written == 1
+    assert len(calls) == 2
+    shown = _booked_in_view(view, busy)
+    assert "intake" not in {key for key, _day, _start in shown}
+    assert shown == _booked_in_database(app_context, busy), "the view is what was booked"
+    assert _booked_in_view(view, quiet) == _booked_in_database(app_context, quiet)
+    assert not [u for u in view.not_scheduled_yet if u["case_id"] == busy and u["step"] == "intake"]
+
+
+def test_a_case_paused_while_the_solver_runs_leaves_the_plan(
+    app_context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guardian withdraws consent during the solve: the case is paused, its bookings
+    released, and the view shows none of them (nor its figures)."""
+    withdrawn, quiet = (cases.open_case(app_context, referral()).id for _ in range(2))
+    real_plan = clinic_planner.plan_clinic
+
+    def plan_while_consent_is_withdrawn(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = real_plan(*args, **kwargs)
+        cases.record_guardian_consent(app_context, withdrawn, 2, given=False)
+        return plan
+
+    monkeypatch.setattr(scheduling, "plan_clinic", plan_while_consent_is_withdrawn)
+    view = scheduling.plan_schedule(app_context, use_cpsat=False)
+    assert view.not_replanned == [withdrawn] and view.replanned_alone == []
+    assert not _booked_in_view(view, withdrawn)
+    assert not [c for c in view.cases if c["case_id"] == withdrawn]
+    assert not _booked_in_database(app_context, withdrawn)
+    assert _booked_in_view(view, quiet) == _booked_in_database(app_context, quiet)
