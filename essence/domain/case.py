@@ -493,12 +493,27 @@ class Case:
     def complete_step(self, key: str, now: datetime, by: str, outcome: str = "") -> list[str]:
         """Complete a ready or in-progress step and make its successors ready.
 
+        A step started before one of its prerequisites was reverted (flagged "needs
+        review") cannot be completed until that prerequisite is satisfied again: work
+        never finishes ahead of what it depends on.
+
         Returns:
             Keys of the steps that became ready because of this completion.
+
+        Raises:
+            IllegalTransition: the step is not ready or in progress, or a prerequisite
+                is not satisfied.
         """
         step = self.step(key)
         self._require_consent(key)
         check_step_transition(f"step {key}", step.state, StepState.COMPLETED)
+        if not self.prerequisites_satisfied(key):
+            raise IllegalTransition(
+                f"step {key}",
+                step.state.value,
+                StepState.COMPLETED.value,
+                N_("a prerequisite was corrected and is not done again yet"),
+            )
         step.state = StepState.COMPLETED
         step.started_at = step.started_at or now
         step.completed_at = now

@@ -237,25 +237,56 @@ def _lunch_breaks(ctx: _Context) -> list[Finding]:
         lunch = ctx.team[clinician_id].lunch_on(day)
         if lunch is None or all(ctx.exempt(a) for a in items):
             continue
-        low, high, minutes = lunch
-        blocks = sorted(
+        blocks = [
             (ctx.minute(a) - ctx.travel(a), ctx.minute(a) + a.minutes + ctx.travel(a))
             for a in items
-        )
+        ]
         blocks += _drives(ctx, clinician_id, day, items)
-        free_from, found = low, False
-        for b_low, b_high in sorted(blocks):
-            if min(b_low, high) - free_from >= minutes:
-                found = True
-                break
-            free_from = max(free_from, b_high)
-        if not found and high - free_from < minutes:
+        if not _lunch_fits(lunch, blocks):
             findings.append(
                 _finding(
-                    "lunch", items[0], f"{clinician_id} has no {minutes}-minute lunch on {day}"
+                    "lunch", items[0], f"{clinician_id} has no {lunch[2]}-minute lunch on {day}"
                 )
             )
     return findings
+
+
+def _lunch_fits(lunch: tuple[int, int, int], blocks: list[tuple[int, int]]) -> bool:
+    """True when (earliest start, latest end, minutes) of a lunch break leave that many
+    minutes free of the busy `blocks` (start, end minutes) somewhere in the window."""
+    low, high, minutes = lunch
+    free_from = low
+    for b_low, b_high in sorted(blocks):
+        if min(b_low, high) - free_from >= minutes:
+            return True
+        free_from = max(free_from, b_high)
+    return high - free_from >= minutes
+
+
+def fits_clinician_day(clinician: Clinician, day: date, items: list[tuple[int, int, int]]) -> bool:
+    """True when one clinician's appointments of one day at base keep the checker's rules
+    for that day: roster minutes, working hours, the lunch break and no overlaps.
+
+    Args:
+        clinician: The clinician.
+        day: The day.
+        items: Each appointment as (start, minutes after midnight; length, minutes; local
+            travel each way, minutes). Drives to other municipalities are not judged here:
+            a caller keeps days away from base out.
+    """
+    used = sum(length + 2 * travel for _, length, travel in items)
+    if used > clinician.minutes_on(day):
+        return False
+    blocks = sorted((start - travel, start + length + travel) for start, length, travel in items)
+    if not blocks:
+        return True
+    first, last = clinician.hours_on(day)
+    if blocks[0][0] < first or max(end for _, end in blocks) > last:
+        return False
+    if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(blocks)):
+        return False
+    lunch = clinician.lunch_on(day)
+    return lunch is None or _lunch_fits(lunch, blocks)
 
 
 def _drives(

@@ -2,8 +2,9 @@
 
 Completing a step marks its appointment attended (on the real day); a step that is no
 longer open, or a case that is paused or withdrawn, loses its booked appointments at once;
-a reassigned step keeps its booking when the new clinician is free then. Nothing here
-commits: the calling use case does, once, for the case and its bookings together.
+a reassigned step keeps its booking when the new clinician can take it as it is (the
+plan checker's rules for their day). Nothing here commits: the calling use case does,
+once, for the case and its bookings together.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def reconcile_bookings(
 def follow_reassignment(
     uow: UnitOfWork, case: Case, step_key: str, clinicians: dict[str, Clinician], now: datetime
 ) -> str:
-    """Move a reassigned step's booking to its new clinicians when they are free then,
-    else release it for the next plan.
+    """Move a reassigned step's booking to its new clinicians when they can take it as it
+    is (`_can_take`), else release it for the next plan.
 
     Returns:
         "moved", "released" or "" (no booking, or the same clinicians).
@@ -74,7 +75,7 @@ def follow_reassignment(
     if wanted == appointment.clinician_ids:
         return ""
     newcomers = [c for c in wanted if c not in appointment.clinician_ids]
-    if all(c and _free(uow, clinicians.get(c), appointment, case.id) for c in newcomers):
+    if all(c and _can_take(uow, clinicians.get(c), appointment, case) for c in newcomers):
         moved = replace(appointment, clinician_ids=wanted, moved=True)
         others = [a for a in uow.appointments.list(case_ids=[case.id]) if a.step_key != step_key]
         uow.appointments.sync(case.id, [*others, moved], now)
@@ -85,17 +86,44 @@ def follow_reassignment(
     return "released"
 
 
-def _free(uow: UnitOfWork, clinician: Clinician | None, slot: Appointment, case_id: str) -> bool:
-    """True when `clinician` works that day and has no other booking overlapping the slot."""
+def _can_take(uow: UnitOfWork, clinician: Clinician | None, slot: Appointment, case: Case) -> bool:
+    """True when `clinician` can take over the booked `slot` as it is: the day with it
+    keeps every rule the plan checker applies to one clinician's day (roster minutes,
+    working hours, lunch, no overlap), and neither it nor their other bookings that day
+    are away from their base (a drive the plan did not make room for)."""
+    from essence.scheduling.clinic_check import fits_clinician_day
+
     if clinician is None or not clinician.active:
         return False
-    if clinician.minutes_on(slot.day) <= 0:
+    day = [slot] + [
+        other
+        for other in uow.appointments.list(first_day=slot.day, last_day=slot.day)
+        if clinician.id in other.clinician_ids
+        and not (other.case_id == case.id and other.step_key == slot.step_key)
+    ]
+    if any(_away_from(clinician, appointment) for appointment in day):
         return False
-    for other in uow.appointments.list(first_day=slot.day, last_day=slot.day):
-        if clinician.id not in other.clinician_ids:
-            continue
-        if other.case_id == case_id and other.step_key == slot.step_key:
-            continue
-        if other.start < slot.end and slot.start < other.end:
-            return False
-    return True
+    travel = _travel_minutes(uow, case, day)
+    items = [
+        (a.start.hour * 60 + a.start.minute, a.minutes, travel[(a.case_id, a.step_key)])
+        for a in day
+    ]
+    return fits_clinician_day(clinician, slot.day, items)
+
+
+def _away_from(clinician: Clinician, appointment: Appointment) -> bool:
+    place = appointment.place
+    in_person = place.kind not in ("video", "internal") and bool(place.municipality)
+    return in_person and place.municipality != clinician.base
+
+
+def _travel_minutes(
+    uow: UnitOfWork, case: Case, appointments: list[Appointment]
+) -> dict[tuple[str, str], int]:
+    """Local travel minutes each way of each appointment's step (from its case's pathway)."""
+    others = {a.case_id for a in appointments} - {case.id}
+    cases = {case.id: case, **{c.id: c for c in uow.cases.list(ids=sorted(others))}}
+    return {
+        (a.case_id, a.step_key): cases[a.case_id].definition(a.step_key).travel_minutes
+        for a in appointments
+    }

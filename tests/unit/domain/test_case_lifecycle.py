@@ -55,6 +55,19 @@ def test_reverting_sends_unstarted_successors_back_and_flags_started_ones() -> N
     assert case.steps["language_assessment"].needs_review
 
 
+def test_a_flagged_step_cannot_finish_before_its_reverted_prerequisite_is_done_again() -> None:
+    case = new_case()
+    case.complete_step("intake", NOW, "coord-1")
+    case.start_step("language_assessment", NOW)
+    case.revert_step("intake", NOW, "entered on the wrong child")
+    with pytest.raises(IllegalTransition, match="prerequisite was corrected"):
+        case.complete_step("language_assessment", NOW, "slp-1")
+    assert case.steps["language_assessment"].state is StepState.IN_PROGRESS
+    case.complete_step("intake", NOW, "coord-1")
+    case.complete_step("language_assessment", NOW, "slp-1")
+    assert case.steps["language_assessment"].state is StepState.COMPLETED
+
+
 def test_reverting_the_feedback_returns_the_case_to_assessing() -> None:
     case = new_case()
     for key in case.template.topological_order():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
+from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_planner import insert_referral, plan_clinic, replan
 from essence.scheduling.clinic_problem import Booking, Weights
 from tests.unit.scheduling.clinic_factories import (
@@ -125,3 +127,32 @@ def test_plan_as_plain_data_has_iso_times_and_the_solve_report():
     assert data["appointments"][0]["start"].startswith("2027-01-11T08:00:00+01:00")
     assert data["solve"]["status"] == "OPTIMAL"
     assert data["cases"]["c1"]["lead_days"] == 30
+
+
+def test_kept_bookings_that_break_a_rule_leave_with_everything_after_them_at_once():
+    """Seven booked steps in a chain overfill the physician's day (210 of 120 minutes):
+    the checker's gate takes the step at fault out with every kept booking after it in
+    one round (their prerequisites are not in the planner's model), so a chain longer
+    than the gate's rounds does not make the plan fail."""
+    keys = [f"s{n}" for n in range(1, 8)]
+    chain = template(
+        step("s1", "physician", minutes=30),
+        *(
+            step(key, "physician", minutes=30, requires=[before])
+            for before, key in itertools.pairwise(keys)
+        ),
+    )
+    bookings = tuple(
+        Booking("c1", key, day(8), ("md-1",), start_minute=480 + 30 * n)
+        for n, key in enumerate(keys)
+    )
+    cases = [case("c1", chain, bookings=bookings)]
+    team = [clinician("md-1", "physician", minutes=120)]
+    plan = plan_clinic(cases, team, settings())
+    assert check_plan(plan, cases, team) == []
+    planned = {a.step_key for a in plan.appointments}
+    left_out = {u.step_key for u in plan.unscheduled}
+    assert planned | left_out == set(keys) and not planned & left_out
+    assert left_out, "an overfull day is not booked as it was"
+    first_out = min(left_out, key=keys.index)
+    assert left_out == set(keys[keys.index(first_out) :]), "all after the step at fault go too"
