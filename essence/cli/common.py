@@ -32,6 +32,15 @@ STATE = CliState()
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")
 ]
+ReplanOption = Annotated[
+    bool,
+    typer.Option(
+        "--replan/--no-replan", help="Re-plan the schedule afterwards (kept bookings stay)."
+    ),
+]
+ReplanBudgetOption = Annotated[
+    float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
+]
 
 
 def report_error(error: EssenceError) -> None:

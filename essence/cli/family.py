@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from essence.cli.common import JsonOption, emit, service_context
+from essence.cli.common import (
+    JsonOption,
+    ReplanBudgetOption,
+    ReplanOption,
+    emit,
+    replan_if_asked,
+    service_context,
+)
 from essence.domain.family import FamilyNeeds, parse_dates, parse_weekdays
 
 BlockedWeekdays = Annotated[
@@ -63,9 +70,13 @@ def edit(
     preferred_site: PreferredSite = None,
     video: Video = None,
     clear: Annotated[bool, typer.Option(help="Forget every need before applying these.")] = False,
+    replan: ReplanOption = True,
+    budget_s: ReplanBudgetOption = 2.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Change what the family needs; the next `schedule plan` honours it."""
+    """Change what the family needs; the next `schedule plan` honours it. Bookings on a
+    day the family can no longer come are released at once (and, unless --no-replan,
+    booked again right away)."""
     from essence.services.family import update_family_needs
 
     changes: dict[str, object] = {
@@ -82,6 +93,8 @@ def edit(
         changes["interpreter_minutes"] = 30
     view = update_family_needs(service_context(), case_id, clear=clear, **changes)
     emit(view, as_json, _render)
+    if view.released_steps:
+        replan_if_asked(replan, budget_s, as_json)
 
 
 def needs(
@@ -100,6 +113,9 @@ def _render(view: object) -> None:
     console.print(f"[bold]{view.case_id}[/] family needs:")  # type: ignore[attr-defined]
     for line in lines or ["nothing asked for"]:
         console.print(f"  {line}")
+    released = getattr(view, "released_steps", [])
+    if released:
+        console.print("released (the family cannot come that day): " + ", ".join(released))
 
 
 def register(case_app: typer.Typer) -> None:

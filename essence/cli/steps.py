@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from essence.cli.common import JsonOption, emit, replan_if_asked, service_context
+from essence.cli.common import (
+    JsonOption,
+    ReplanBudgetOption,
+    ReplanOption,
+    emit,
+    replan_if_asked,
+    service_context,
+)
 
 app = typer.Typer(
     help="Start, complete, hold, resume, cancel, revert and assign steps; record no-shows.",
@@ -15,15 +22,6 @@ app = typer.Typer(
 
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 StepArg = Annotated[str, typer.Argument(help="Step key, e.g. medical_exam.")]
-ReplanOption = Annotated[
-    bool,
-    typer.Option(
-        "--replan/--no-replan", help="Re-plan the schedule afterwards (kept bookings stay)."
-    ),
-]
-ReplanBudgetOption = Annotated[
-    float, typer.Option("--budget-s", help="Seconds the re-plan may take.")
-]
 
 
 def _render_change(change: object) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from essence.domain.case import Case
+from essence.domain.family import FamilyNeeds
 from essence.domain.states import ACTIVE_CASE_STATES, StepState
 from essence.domain.team import Clinician
 from essence.services.ports import AppointmentStatus, UnitOfWork
@@ -55,6 +56,31 @@ def reconcile_bookings(
         elif not step.is_open or not working or step.key in released:
             counts["cancelled"] += uow.appointments.cancel_booked(case.id, now, [step.key])
     return counts
+
+
+def release_days_the_family_cannot_come(
+    uow: UnitOfWork, case: Case, needs: FamilyNeeds, now: datetime
+) -> list[str]:
+    """Cancel the case's booked family-facing appointments on days `needs` blocks (the
+    family's weekdays and dates), in the calling transaction; their steps lose their
+    planned day and wait for the next plan.
+
+    Returns:
+        The keys of the steps whose bookings were released, in pathway order.
+    """
+    blocked = {
+        a.step_key
+        for a in uow.appointments.list(case_ids=[case.id])
+        if a.family_facing and needs.blocks(a.day)
+    }
+    if not blocked:
+        return []
+    keys = [key for key in case.template.keys if key in blocked]
+    uow.appointments.cancel_booked(case.id, now, keys)
+    for key in keys:
+        case.steps[key].planned_on, case.steps[key].planned_place = None, ""
+    uow.cases.save(case)
+    return keys
 
 
 def follow_reassignment(

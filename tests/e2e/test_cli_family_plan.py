@@ -65,3 +65,35 @@ def test_a_plan_with_no_open_case_says_there_is_nothing_to_plan(cli: Cli) -> Non
     assert planned.exit_code == 0, planned.output
     assert "nothing to plan: no open case has steps left" in planned.stdout
     assert "referred" not in planned.stdout  # no empty table
+
+
+def test_a_day_the_family_can_no_longer_come_loses_its_bookings_at_once(
+    cli: Cli, opened_case
+) -> None:
+    """The family says they cannot come on the weekday of a booked visit: the edit
+    releases it in the same transaction (the letter never shows it), and with --no-replan
+    nothing is booked again until the next plan, which keeps clear of that weekday."""
+    case_id = opened_case()
+    assert cli("schedule", "plan", "--greedy").exit_code == 0
+    shown = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    visit = next(row for row in shown if row["family_facing"])
+    weekday = _weekday(visit["day"])
+    on_that_day = {r["step_key"] for r in shown if r["family_facing"] and r["day"] == visit["day"]}
+    edited = cli("case", "edit", case_id, "--blocked-weekdays", weekday, "--no-replan", "--json")
+    assert edited.exit_code == 0, edited.output
+    assert on_that_day <= set(json.loads(edited.stdout)["released_steps"])
+    left = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    blocked = [r for r in left if r["family_facing"] and _weekday(r["day"]) == weekday]
+    assert blocked == [] and not on_that_day & {r["step_key"] for r in left}
+    assert cli("schedule", "plan", "--greedy").exit_code == 0
+    again = json.loads(cli("schedule", "show", "--case", case_id, "--json").stdout)
+    assert on_that_day <= {r["step_key"] for r in again}, "booked again by the next plan"
+    assert all(_weekday(r["day"]) != weekday for r in again if r["family_facing"])
+    history = json.loads(cli("schedule", "show", "--case", case_id, "--history", "--json").stdout)
+    assert {(r["step_key"], r["status"]) for r in history} >= {
+        (key, "cancelled") for key in on_that_day
+    }
+
+
+def _weekday(day: str) -> str:
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.fromisoformat(day).weekday()]

@@ -2,14 +2,15 @@
 database (SQLite always, PostgreSQL when reachable).
 
 Rules: open a case (sometimes for a child who already has one), consent given or withdrawn
-per guardian, start, complete, hold, resume, cancel, revert, reassign, no-show, withdraw,
-re-plan (also while someone changes a case: the plan shows only what is booked), sweep
-and days passing. After every rule the invariants of issue 9 are checked against what is
-stored: consent before work, readiness under rule 1, no booking for a step that is not
-open or a case that is paused or withdrawn, bookings with the step's assignees, no
-clinician double-booked, lead time defined exactly when the feedback is held, one open
-case per child, an audit log that only grows, and bookings from today that keep the
-planner's checker's rules (clinicians' days, family days, trips).
+per guardian, a weekday the family cannot come, start, complete, hold, resume, cancel,
+revert, reassign, no-show, withdraw, re-plan (also while someone changes a case: the plan
+shows only what is booked), sweep and days passing. After every rule the invariants of
+issue 9 are checked against what is stored: consent before work, readiness under rule 1,
+no booking for a step that is not open or a case that is paused or withdrawn, bookings
+with the step's assignees, no clinician double-booked, lead time defined exactly when
+the feedback is held, one open case per child, an audit log that only grows, and
+bookings from today that keep the planner's checker's rules (clinicians' days, family
+days and needs, trips).
 
 Examples: `ESSENCE_SM_EXAMPLES` (default 200 on SQLite); PostgreSQL runs a quarter of them
 (each example there costs several round trips more).
@@ -43,7 +44,7 @@ from essence.domain.states import ACTIVE_CASE_STATES, CaseState, StepState
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.clinic_check import check_plan
 from essence.services import cases as case_service
-from essence.services import scheduling, steps, sweep
+from essence.services import family, scheduling, steps, sweep
 from essence.services.cases import Referral
 from tests.factories import FixedClock
 
@@ -51,7 +52,14 @@ EXAMPLES = int(os.environ.get("ESSENCE_SM_EXAMPLES", "200"))
 STEPS_PER_EXAMPLE = 10
 START = date(2026, 3, 2)
 CHILDREN = [synthetic_personnummer(date(2021, 5, 17), serial).digits for serial in (11, 12, 13)]
-RESET = ("appointment", "guardian_consent", "step_assignment", "case_step", "essence_case")
+RESET = (
+    "appointment",
+    "case_family_needs",
+    "guardian_consent",
+    "step_assignment",
+    "case_step",
+    "essence_case",
+)
 _PREPARED: set[str] = set()
 #: How often each service call succeeded or was refused (printed with `-s`, to see that the
 #: rules reach deep states rather than being refused).
@@ -72,6 +80,11 @@ def _satisfied(case: Case, key: str) -> bool:
     if step.state is StepState.CANCELLED:
         return all(_satisfied(case, p) for p in case.definition(key).requires)
     return False
+
+
+def block_weekday(ctx, case_id: str, weekday: int):  # type: ignore[no-untyped-def]
+    """The family says they cannot come on `weekday` (0 = Monday)."""
+    return family.update_family_needs(ctx, case_id, blocked_weekdays=frozenset({weekday}))
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -284,6 +297,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         for case_id in view.replanned_alone:
             upcoming = {b for b in booked if b[0] == case_id and b[2] >= self.today()}
             assert {s for s in shown if s[0] == case_id} == upcoming
+
+    @precondition(lambda self: self.case_ids)
+    @rule(data=st.data(), weekday=st.integers(0, 4))
+    def family_cannot_come(self, data: st.DataObject, weekday: int) -> None:
+        case_id = data.draw(st.sampled_from(self.case_ids))
+        self.attempt(block_weekday, self.ctx, case_id, weekday)
 
     @rule()
     def run_sweep(self) -> None:
