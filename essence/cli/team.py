@@ -76,8 +76,15 @@ def absence(
     from essence.services.team import add_absence
 
     period = Absence(parse_date("from", first_day), parse_date("to", last_day), reason)
-    add_absence(service_context(), clinician_id, period)
+    view = add_absence(service_context(), clinician_id, period)
     console.print(f"{clinician_id}: away {period.first_day} – {period.last_day} ({reason})")
+    if view.released:
+        console.print(f"{len(view.released)} bookings released: " + ", ".join(view.released))
+    if view.kept_frozen:
+        console.print(
+            f"[yellow]{len(view.kept_frozen)} bookings in the frozen window kept (the families "
+            "have been told; arrange cover):[/] " + ", ".join(view.kept_frozen)
+        )
     replan_if_asked(replan, budget_s, False)
 
 

@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from essence.domain.calendar import add_working_days, local_date
 from essence.domain.case import Case
 from essence.domain.family import FamilyNeeds
 from essence.domain.states import ACTIVE_CASE_STATES, StepState
-from essence.domain.team import Clinician
+from essence.domain.team import Absence, Clinician
 from essence.services.ports import AppointmentStatus, UnitOfWork
 
 if TYPE_CHECKING:  # the scheduler's types load only when used
@@ -81,6 +82,43 @@ def release_days_the_family_cannot_come(
         case.steps[key].planned_on, case.steps[key].planned_place = None, ""
     uow.cases.save(case)
     return keys
+
+
+def release_bookings_in_absence(
+    uow: UnitOfWork, clinician_id: str, absence: Absence, now: datetime
+) -> tuple[list[str], list[str]]:
+    """Cancel the clinician's booked appointments on the days of `absence`, except inside
+    the frozen window (those were given to the family and stay; someone covers), in the
+    calling transaction; their steps lose their planned day and wait for the next plan.
+
+    Returns:
+        ("case/step" released, "case/step" kept in the frozen window).
+    """
+    from essence.scheduling.clinic_problem import PlanSettings
+
+    today = local_date(now)
+    frozen_end = add_working_days(today, PlanSettings(start=today).frozen_working_days)
+    hit = [
+        a
+        for a in uow.appointments.list(
+            first_day=max(today, absence.first_day), last_day=absence.last_day
+        )
+        if clinician_id in a.clinician_ids
+    ]
+    kept = [f"{a.case_id}/{a.step_key}" for a in hit if a.day < frozen_end]
+    by_case: dict[str, list[str]] = {}
+    for appointment in hit:
+        if appointment.day >= frozen_end:
+            by_case.setdefault(appointment.case_id, []).append(appointment.step_key)
+    released = []
+    for case in uow.cases.list(ids=sorted(by_case)):
+        keys = by_case[case.id]
+        uow.appointments.cancel_booked(case.id, now, keys)
+        for key in keys:
+            case.steps[key].planned_on, case.steps[key].planned_place = None, ""
+        uow.cases.save(case)
+        released += [f"{case.id}/{key}" for key in keys]
+    return released, kept
 
 
 def follow_reassignment(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from essence.domain.access import Role, User, require_role
 from essence.domain.errors import InvalidInput
 from essence.domain.messages import N_
 from essence.domain.professions import Profession
 from essence.domain.team import Absence, Clinician
 from essence.services.auth import hash_password
-from essence.services.context import ServiceContext, run_use_case
+from essence.services.bookings import release_bookings_in_absence
+from essence.services.context import ServiceContext, audit_cases, run_use_case
 from essence.services.ports import UnitOfWork
 from essence.services.views import ClinicianView
 
@@ -51,14 +54,38 @@ def list_clinicians(
     return run_use_case(ctx, "clinician.list", body)
 
 
-def add_absence(ctx: ServiceContext, clinician_id: str, absence: Absence) -> None:
-    """Record a clinician's absence (vacation, course, sick leave)."""
+class AbsenceView(BaseModel):
+    """What recording an absence did to the bookings.
 
-    def body(uow: UnitOfWork, user: User) -> None:
+    Attributes:
+        released: "case/step" of the bookings released (beyond the frozen window): the
+            next plan books them again without the absent clinician on those days.
+        kept_frozen: "case/step" of bookings inside the frozen window (the family has
+            been told): they stay, and the coordinator arranges cover.
+    """
+
+    clinician_id: str
+    released: list[str] = []
+    kept_frozen: list[str] = []
+
+
+def add_absence(ctx: ServiceContext, clinician_id: str, absence: Absence) -> AbsenceView:
+    """Record a clinician's absence (vacation, course, sick leave) and, in the same
+    transaction, release their bookings on those days beyond the frozen window.
+
+    Raises:
+        NotFound: unknown clinician.
+        PermissionDenied: unless a coordinator (or admin) acts.
+    """
+
+    def body(uow: UnitOfWork, user: User) -> AbsenceView:
         require_role(user, "record an absence", Role.COORDINATOR)
         uow.clinicians.add_absence(clinician_id, absence)
+        released, kept = release_bookings_in_absence(uow, clinician_id, absence, ctx.clock())
+        audit_cases(ctx, uow, user, "booking.release", sorted({r.split("/")[0] for r in released}))
+        return AbsenceView(clinician_id=clinician_id, released=released, kept_frozen=kept)
 
-    run_use_case(ctx, "clinician.absence", body)
+    return run_use_case(ctx, "clinician.absence", body)
 
 
 def add_user(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from essence.domain.calendar import add_working_days
 from essence.domain.errors import InvalidInput, NotFound, PermissionDenied
 from essence.domain.team import Absence
 from essence.services import cases, scheduling, steps, team
@@ -63,6 +64,8 @@ def test_a_new_referral_is_inserted_without_moving_booked_appointments(
 def test_an_absence_moves_the_absent_clinicians_bookings_out_of_it(
     app_context: ServiceContext, clock: FixedClock
 ) -> None:
+    """Recording the absence releases the bookings it hits beyond the frozen window at
+    once (same transaction); the next plan books them on other days."""
     ids = _open_three(app_context)
     scheduling.plan_schedule(app_context, budget_s=2, workers=1)
     booked = scheduling.show_schedule(app_context, clinician_id="md-1")
@@ -70,11 +73,36 @@ def test_an_absence_moves_the_absent_clinicians_bookings_out_of_it(
     if not later:
         pytest.skip("no physician booking beyond the frozen window in this plan")
     away = Absence(later[0].day, later[0].day + timedelta(days=6), "course")
-    team.add_absence(app_context, "md-1", away)
+    hit = {f"{a.case_id}/{a.step_key}" for a in later if away.covers(a.day)}
+    view = team.add_absence(app_context, "md-1", away)
+    assert set(view.released) == hit and view.kept_frozen == []
+    for appointment in scheduling.show_schedule(app_context, clinician_id="md-1"):
+        assert not away.covers(appointment.day), "released with the absence, before any plan"
+    released_case, released_step = view.released[0].split("/")
+    shown = cases.show_case(app_context, released_case)
+    assert next(s for s in shown.steps if s.key == released_step).planned_on is None
     scheduling.plan_schedule(app_context, budget_s=2, workers=1)
     for appointment in scheduling.show_schedule(app_context, clinician_id="md-1"):
         assert not away.covers(appointment.day)
     assert ids
+
+
+def test_an_absence_keeps_the_bookings_of_the_frozen_window_and_says_so(
+    app_context: ServiceContext, clock: FixedClock
+) -> None:
+    """A sick call for a day of the frozen window: the families have been told, so the
+    booking stays and the result names it for the coordinator to arrange cover."""
+    _open_three(app_context)
+    plan = scheduling.plan_schedule(app_context, budget_s=2, workers=1)
+    first = min(plan.appointments, key=lambda a: (a.day, a.start))
+    clock.set(first.day - timedelta(days=1))  # days pass: the first visit is tomorrow
+    assert first.day < add_working_days(clock.now.date(), 5), "inside the frozen window"
+    clinician_id = first.clinicians[0]
+    view = team.add_absence(app_context, clinician_id, Absence(first.day, first.day, "sick"))
+    assert f"{first.case_id}/{first.step_key}" in view.kept_frozen
+    assert view.released == []
+    still = scheduling.show_schedule(app_context, clinician_id=clinician_id)
+    assert any(a.step_key == first.step_key and a.day == first.day for a in still)
 
 
 def test_holidays_are_never_booked(app_context: ServiceContext, clock: FixedClock) -> None:
