@@ -79,11 +79,14 @@ def absence(
     view = add_absence(service_context(), clinician_id, period)
     console.print(f"{clinician_id}: away {period.first_day} – {period.last_day} ({reason})")
     if view.released:
-        console.print(f"{len(view.released)} bookings released: " + ", ".join(view.released))
+        count = len(view.released)
+        console.print(
+            f"{count} booking{'s' if count > 1 else ''} released: " + ", ".join(view.released)
+        )
     if view.kept_frozen:
         console.print(
-            f"[yellow]{len(view.kept_frozen)} bookings in the frozen window kept (the families "
-            "have been told; arrange cover):[/] " + ", ".join(view.kept_frozen)
+            "[yellow]kept in the frozen window (the families have been told; arrange "
+            "cover):[/] " + ", ".join(view.kept_frozen)
         )
     replan_if_asked(replan, budget_s, False)
 
