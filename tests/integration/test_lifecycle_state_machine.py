@@ -2,15 +2,15 @@
 database (SQLite always, PostgreSQL when reachable).
 
 Rules: open a case (sometimes for a child who already has one), consent given or withdrawn
-per guardian, a weekday the family cannot come, start, complete, hold, resume, cancel,
-revert, reassign, no-show, withdraw, re-plan (also while someone changes a case: the plan
-shows only what is booked), sweep and days passing. After every rule the invariants of
-issue 9 are checked against what is stored: consent before work, readiness under rule 1,
-no booking for a step that is not open or a case that is paused or withdrawn, bookings
-with the step's assignees, no clinician double-booked, lead time defined exactly when
-the feedback is held, one open case per child, an audit log that only grows, and
-bookings from today that keep the planner's checker's rules (clinicians' days, family
-days and needs, trips).
+per guardian, a weekday the family cannot come, a clinician away, start, complete, hold,
+resume, cancel, revert, reassign, no-show, withdraw, re-plan (also while someone changes a
+case: the plan shows only what is booked), sweep and days passing. After every rule the
+invariants of issue 9 are checked against what is stored: consent before work, readiness
+under rule 1, no booking for a step that is not open or a case that is paused or
+withdrawn, bookings with the step's assignees, no clinician double-booked, lead time
+defined exactly when the feedback is held, one open case per child, an audit log that
+only grows, and bookings from today that keep the planner's checker's rules (clinicians'
+days, family days and needs, trips).
 
 Examples: `ESSENCE_SM_EXAMPLES` (default 200 on SQLite); PostgreSQL runs a quarter of them
 (each example there costs several round trips more).
@@ -41,10 +41,11 @@ from essence.domain.errors import EssenceError
 from essence.domain.metrics import case_metrics
 from essence.domain.personnummer import synthetic_personnummer
 from essence.domain.states import ACTIVE_CASE_STATES, CaseState, StepState
+from essence.domain.team import Absence
 from essence.scheduling.booked import booked_plan
 from essence.scheduling.clinic_check import check_plan
 from essence.services import cases as case_service
-from essence.services import family, scheduling, steps, sweep
+from essence.services import family, scheduling, steps, sweep, team
 from essence.services.cases import Referral
 from tests.factories import FixedClock
 
@@ -303,6 +304,13 @@ class LifecycleMachine(RuleBasedStateMachine):
     def family_cannot_come(self, data: st.DataObject, weekday: int) -> None:
         case_id = data.draw(st.sampled_from(self.case_ids))
         self.attempt(block_weekday, self.ctx, case_id, weekday)
+
+    @rule(data=st.data(), offset=st.integers(0, 20), length=st.integers(0, 4))
+    def clinician_away(self, data: st.DataObject, offset: int, length: int) -> None:
+        clinician_id = data.draw(st.sampled_from(sorted(self.team)))
+        first = self.today() + timedelta(days=offset)
+        away = Absence(first, first + timedelta(days=length), "sick leave")
+        self.attempt(team.add_absence, self.ctx, clinician_id, away)
 
     @rule()
     def run_sweep(self) -> None:
