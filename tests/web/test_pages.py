@@ -11,7 +11,8 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from essence.services import steps
+from essence.services import scheduling, steps
+from essence.web import i18n
 from tests.factories import personnummer
 from tests.web.conftest import Web
 
@@ -241,3 +242,26 @@ def test_today_s_appointments_come_in_time_order_with_the_other_participants(
     joint = [i for i in items if i.joint_with]
     if joint:
         assert 'data-testid="joint">med ' in html
+
+
+def test_a_replan_result_says_which_cases_changed_while_planning() -> None:
+    """The re-plan page counts the cases someone changed while the solver ran (they are
+    shown as booked now, re-planned alone or left as they are), in Swedish."""
+    from types import SimpleNamespace
+
+    from essence.web.render import templates
+
+    view = scheduling.PlanView(
+        method="cpsat", status="FEASIBLE", objective=10, best_bound=9, gap=0.1,
+        wall_seconds=1.0, greedy_objective=12, booked=True, moved=0, staff_km=0,
+        appointments=[], not_scheduled_yet=[], cases=[],
+        replanned_alone=["c-1"], not_replanned=["c-2"],
+    )  # fmt: skip
+    run = SimpleNamespace(finished=True, error=None, id="ab", done=1, total=1)
+    with i18n.speaking("sv"):
+        html = templates.env.get_template("_replan_run.html").render(run=run, plan=view)
+    assert "Ärenden som ändrades under planeringen: 2" in html
+    quiet = view.model_copy(update={"replanned_alone": [], "not_replanned": []})
+    with i18n.speaking("sv"):
+        html = templates.env.get_template("_replan_run.html").render(run=run, plan=quiet)
+    assert "replan-changed" not in html
