@@ -55,6 +55,7 @@ START = date(2026, 3, 2)
 CHILDREN = [synthetic_personnummer(date(2021, 5, 17), serial).digits for serial in (11, 12, 13)]
 RESET = (
     "appointment",
+    "absence",
     "case_family_needs",
     "guardian_consent",
     "step_assignment",
