@@ -346,13 +346,17 @@ def write_plan(
         planned = _by_case(plan.appointments)
         kept = _kept_as_booked(snapshot, planned)
         wanted_ids = [i for i in snapshot.versions if (only is None or i in only) and i not in kept]
-        written: list[str] = []
         kept_now = uow.cases.versions([i for i in kept if only is None or i in only])
-        stale = [i for i, version in kept_now.items() if version != snapshot.versions[i]]
+        stale = {i for i, version in kept_now.items() if version != snapshot.versions[i]}
+        loaded = uow.cases.list(ids=wanted_ids)
+        stale |= {
+            c.id for c in loaded if c.version != snapshot.versions[c.id] or c.state not in PLANNABLE
+        }
+        stale |= _clashing_with_stale(uow, snapshot, plan, stale)
+        written: list[str] = []
         now = ctx.clock()
-        for case in uow.cases.list(ids=wanted_ids):
-            if case.version != snapshot.versions[case.id] or case.state not in PLANNABLE:
-                stale.append(case.id)
+        for case in loaded:
+            if case.id in stale:
                 continue
             fresh = [a for a in planned.get(case.id, []) if case.steps[a.step_key].is_open]
             _apply_plan(case, fresh)
@@ -361,9 +365,55 @@ def write_plan(
             if changed or case.version != snapshot.versions[case.id]:
                 written.append(case.id)
         audit_cases(ctx, uow, user, "schedule.book", written)
-        return written, sorted(stale)
+        return written, sorted(stale & set(snapshot.versions))
 
     return run_use_case(ctx, "schedule.book", body)
+
+
+def _clashing_with_stale(
+    uow: UnitOfWork, snapshot: PlanningSnapshot, plan: Plan, stale: set[str]
+) -> set[str]:
+    """Cases whose planned appointments would break a clinician's day next to what the
+    stale cases really hold booked (the plan may have moved a stale case's booking to
+    make room, and that move is not written): they are left alone too and re-planned on
+    their own. Repeats until no case is added (a case left alone keeps its own bookings,
+    which the others must then fit around)."""
+    from essence.scheduling.clinic_check import fits_clinician_day
+
+    templates = {c.case_id: c.template for c in snapshot.inputs}
+    team = {c.id: c for c in snapshot.team}
+    clashing: set[str] = set()
+    while True:
+        left_alone = stale | clashing
+        held = uow.appointments.list(case_ids=sorted(left_alone))
+        if not held:
+            return clashing
+        days: dict[tuple[str, date], list[Appointment]] = {}
+        for appointment in held + [a for a in plan.appointments if a.case_id not in left_alone]:
+            for clinician_id in appointment.clinician_ids:
+                days.setdefault((clinician_id, appointment.day), []).append(appointment)
+        touched = {(c, a.day) for a in held for c in a.clinician_ids}
+        added = set()
+        for key in sorted(touched):
+            clinician = team.get(key[0])
+            items = days[key]
+            if clinician is None or fits_clinician_day(
+                clinician, key[1], [_clock_item(a, templates) for a in items]
+            ):
+                continue
+            added |= {a.case_id for a in items if a.case_id not in left_alone}
+        if not added:
+            return clashing
+        clashing |= added
+
+
+def _clock_item(
+    appointment: Appointment, templates: dict[str, PathwayTemplate]
+) -> tuple[int, int, int]:
+    template = templates.get(appointment.case_id)
+    travel = template.step(appointment.step_key).travel_minutes if template else 0
+    start = appointment.start.hour * 60 + appointment.start.minute
+    return start, appointment.minutes, travel
 
 
 def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings) -> Plan | None:

@@ -359,13 +359,16 @@ class LifecycleMachine(RuleBasedStateMachine):
     @invariant()
     def upcoming_bookings_keep_the_plan_checkers_rules(self) -> None:
         """Clinicians' days, family days and trips of what is booked from today hold
-        every rule the planner's own checker applies (prerequisites aside: a released
-        booking leaves the steps after it booked until the next plan)."""
+        every rule the planner's own checker applies, for the bookings the planner keeps
+        (those whose steps can still happen by their day; prerequisites aside: a released
+        booking leaves the steps after it booked until the next plan, which drops the
+        ones that can no longer happen, e.g. after a step before them went on hold)."""
         snapshot = scheduling.read_snapshot(self.ctx)
+        kept = {(c.case_id, b.step_key) for c in snapshot.inputs for b in c.bookings}
         upcoming = [
             a
             for a in self.stored[1]
-            if a.status == "booked" and a.day >= self.today() and a.case_id in snapshot.versions
+            if a.status == "booked" and a.day >= self.today() and (a.case_id, a.step_key) in kept
         ]
         plan = booked_plan(upcoming, {}, self.today())
         findings = check_plan(plan, snapshot.inputs, snapshot.team)

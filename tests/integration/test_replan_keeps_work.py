@@ -134,3 +134,41 @@ def test_a_case_paused_while_the_solver_runs_leaves_the_plan(
     assert not [c for c in view.cases if c["case_id"] == withdrawn]
     assert not _booked_in_database(app_context, withdrawn)
     assert _booked_in_view(view, quiet) == _booked_in_database(app_context, quiet)
+
+
+def test_a_case_planned_around_a_stale_cases_moved_booking_is_left_alone_too(
+    app_context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan re-times a booking of case A (its intake started) to fit a new case B;
+    A's intake is completed during the solve, so A is not written and keeps its booking,
+    and B's plan, built on A's move, would double-book the speech therapist. B is left
+    alone too and re-planned around what A really holds (found by the state machine)."""
+    first = cases.open_case(app_context, referral()).id
+    scheduling.plan_schedule(app_context, use_cpsat=False, workers=1, deterministic=True)
+    steps.start_step(app_context, first, "intake")
+    second = cases.open_case(app_context, referral(guardians=1, consenting=1)).id
+    real_plan = clinic_planner.plan_clinic
+    calls: list[int] = []
+
+    def plan_while_the_intake_ends(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = real_plan(*args, **kwargs)
+        if not calls:
+            steps.complete_step(app_context, first, "intake", "held")
+        calls.append(1)
+        return plan
+
+    monkeypatch.setattr(scheduling, "plan_clinic", plan_while_the_intake_ends)
+    view = scheduling.plan_schedule(app_context, use_cpsat=False, workers=1, deterministic=True)
+    assert first in view.replanned_alone
+    booked = [
+        a
+        for case_id in (first, second)
+        for a in scheduling.show_schedule(app_context, case_id=case_id)
+    ]
+    for i, one in enumerate(booked):
+        for other in booked[i + 1 :]:
+            shared = set(one.clinicians) & set(other.clinicians)
+            overlap = one.day == other.day and one.start < other.end and other.start < one.end
+            assert not (shared and overlap), (one.step_key, other.step_key, shared)
+    shown = {(a.case_id, a.step_key, a.day, a.start) for a in view.appointments}
+    assert shown == {(a.case_id, a.step_key, a.day, a.start) for a in booked}
