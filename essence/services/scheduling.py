@@ -352,7 +352,10 @@ def write_plan(
         stale |= {
             c.id for c in loaded if c.version != snapshot.versions[c.id] or c.state not in PLANNABLE
         }
-        stale |= _clashing_with_stale(uow, snapshot, plan, stale)
+        # Cases this call does not write keep their real bookings, which the plan may
+        # have moved: the cases written must fit around them.
+        outside = set() if only is None else set(snapshot.versions) - only
+        stale |= _clashing_with_stale(uow, snapshot, plan, stale | outside)
         written: list[str] = []
         now = ctx.clock()
         for case in loaded:
@@ -365,7 +368,7 @@ def write_plan(
             if changed or case.version != snapshot.versions[case.id]:
                 written.append(case.id)
         audit_cases(ctx, uow, user, "schedule.book", written)
-        return written, sorted(stale & set(snapshot.versions))
+        return written, sorted((stale - outside) & set(snapshot.versions))
 
     return run_use_case(ctx, "schedule.book", body)
 
@@ -374,10 +377,11 @@ def _clashing_with_stale(
     uow: UnitOfWork, snapshot: PlanningSnapshot, plan: Plan, stale: set[str]
 ) -> set[str]:
     """Cases whose planned appointments would break a clinician's day next to what the
-    stale cases really hold booked (the plan may have moved a stale case's booking to
-    make room, and that move is not written): they are left alone too and re-planned on
-    their own. Repeats until no case is added (a case left alone keeps its own bookings,
-    which the others must then fit around)."""
+    cases not written (`stale`: changed meanwhile, or outside this write) really hold
+    booked (the plan may have moved such a booking to make room, and that move is not
+    written): they are left alone too and re-planned on their own. Repeats until no case
+    is added (a case left alone keeps its own bookings, which the others must then fit
+    around)."""
     from essence.scheduling.clinic_check import fits_clinician_day
 
     templates = {c.case_id: c.template for c in snapshot.inputs}
