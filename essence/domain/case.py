@@ -750,12 +750,7 @@ class Case:
     def _flag_descendants(self, key: str) -> list[str]:
         """Flag every started or completed step after `key` as needing review."""
         flagged: list[str] = []
-        pending, seen = list(self.template.successors(key)), set()
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
+        for current in self.template.descendants(key):
             step = self.steps[current]
             started = step.state in (StepState.IN_PROGRESS, StepState.COMPLETED) or (
                 step.state is StepState.ON_HOLD and step.resume_state is StepState.IN_PROGRESS
@@ -763,7 +758,6 @@ class Case:
             if started and not step.needs_review:
                 step.needs_review = True
                 flagged.append(current)
-            pending.extend(self.template.successors(current))
         return flagged
 
     def _undo_feedback_state(self) -> None:

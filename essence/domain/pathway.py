@@ -184,6 +184,17 @@ class PathwayTemplate(BaseModel):
         """Keys of the steps that list `key` as a prerequisite."""
         return tuple(s.key for s in self.steps if key in s.requires)
 
+    def descendants(self, key: str) -> list[str]:
+        """Keys of every step after `key` (transitively), nearest first."""
+        found: list[str] = []
+        pending = list(self.successors(key))
+        while pending:
+            current = pending.pop(0)
+            if current not in found:
+                found.append(current)
+                pending.extend(self.successors(current))
+        return found
+
     def topological_order(self) -> list[str]:
         """Step keys so that every step comes after its prerequisites (stable by file order)."""
         order: list[str] = []

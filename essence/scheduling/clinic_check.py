@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -263,17 +263,23 @@ def _lunch_fits(lunch: tuple[int, int, int], blocks: list[tuple[int, int]]) -> b
     return high - free_from >= minutes
 
 
-def fits_clinician_day(clinician: Clinician, day: date, items: list[tuple[int, int, int]]) -> bool:
+def fits_clinician_day(
+    clinician: Clinician,
+    day: date,
+    appointments: Sequence[Appointment],
+    travel: Callable[[Appointment], int],
+) -> bool:
     """True when one clinician's appointments of one day at base keep the checker's rules
     for that day: roster minutes, working hours, the lunch break and no overlaps.
 
     Args:
         clinician: The clinician.
         day: The day.
-        items: Each appointment as (start, minutes after midnight; length, minutes; local
-            travel each way, minutes). Drives to other municipalities are not judged here:
-            a caller keeps days away from base out.
+        appointments: All of the clinician's appointments that day. Drives to other
+            municipalities are not judged here: a caller keeps days away from base out.
+        travel: Local travel minutes each way of an appointment's step.
     """
+    items = [(a.start.hour * 60 + a.start.minute, a.minutes, travel(a)) for a in appointments]
     used = sum(length + 2 * travel for _, length, travel in items)
     if used > clinician.minutes_on(day):
         return False

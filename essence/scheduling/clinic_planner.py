@@ -358,15 +358,8 @@ def _after_in_pathway(
     bookings (which stay): also kept bookings, whose prerequisites the instance leaves
     out, so one round takes out a step with everything that waits for it."""
     task = instance.tasks[index]
-    template = instance.cases[task.case_id].template
-    later: set[str] = set()
-    stack = [task.key]
-    while stack:
-        for key in template.successors(stack.pop()):
-            if key not in later:
-                later.add(key)
-                stack.append(key)
-    found = (index_of.get((task.case_id, key)) for key in sorted(later))
+    later = instance.cases[task.case_id].template.descendants(task.key)
+    found = (index_of.get((task.case_id, key)) for key in later)
     return [i for i in found if i is not None and not instance.tasks[i].frozen]
 
 

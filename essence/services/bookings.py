@@ -77,9 +77,7 @@ def release_days_the_family_cannot_come(
     if not blocked:
         return []
     keys = [key for key in case.template.keys if key in blocked]
-    uow.appointments.cancel_booked(case.id, now, keys)
-    for key in keys:
-        case.steps[key].planned_on, case.steps[key].planned_place = None, ""
+    _release(uow, case, keys, now)
     uow.cases.save(case)
     return keys
 
@@ -112,13 +110,18 @@ def release_bookings_in_absence(
             by_case.setdefault(appointment.case_id, []).append(appointment.step_key)
     released = []
     for case in uow.cases.list(ids=sorted(by_case)):
-        keys = by_case[case.id]
-        uow.appointments.cancel_booked(case.id, now, keys)
-        for key in keys:
-            case.steps[key].planned_on, case.steps[key].planned_place = None, ""
+        _release(uow, case, by_case[case.id], now)
         uow.cases.save(case)
-        released += [f"{case.id}/{key}" for key in keys]
+        released += [f"{case.id}/{key}" for key in by_case[case.id]]
     return released, kept
+
+
+def _release(uow: UnitOfWork, case: Case, keys: list[str], now: datetime) -> None:
+    """Cancel the booked appointments of the steps `keys`; they lose their planned day
+    and place and wait for the next plan (the caller saves the case)."""
+    uow.appointments.cancel_booked(case.id, now, keys)
+    for key in keys:
+        case.steps[key].planned_on, case.steps[key].planned_place = None, ""
 
 
 def follow_reassignment(
@@ -145,8 +148,7 @@ def follow_reassignment(
         uow.appointments.sync(case.id, [*others, moved], now)
         step.planned_on = appointment.day
         return "moved"
-    uow.appointments.cancel_booked(case.id, now, [step_key])
-    step.planned_on, step.planned_place = None, ""
+    _release(uow, case, [step_key], now)
     return "released"
 
 
@@ -168,11 +170,7 @@ def _can_take(uow: UnitOfWork, clinician: Clinician | None, slot: Appointment, c
     if any(_away_from(clinician, appointment) for appointment in day):
         return False
     travel = _travel_minutes(uow, case, day)
-    items = [
-        (a.start.hour * 60 + a.start.minute, a.minutes, travel[(a.case_id, a.step_key)])
-        for a in day
-    ]
-    return fits_clinician_day(clinician, slot.day, items)
+    return fits_clinician_day(clinician, slot.day, day, lambda a: travel[(a.case_id, a.step_key)])
 
 
 def _away_from(clinician: Clinician, appointment: Appointment) -> bool:

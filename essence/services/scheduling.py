@@ -386,6 +386,11 @@ def _clashing_with_stale(
 
     templates = {c.case_id: c.template for c in snapshot.inputs}
     team = {c.id: c for c in snapshot.team}
+
+    def travel(appointment: Appointment) -> int:
+        template = templates.get(appointment.case_id)
+        return template.step(appointment.step_key).travel_minutes if template else 0
+
     clashing: set[str] = set()
     while True:
         left_alone = stale | clashing
@@ -401,23 +406,12 @@ def _clashing_with_stale(
         for key in sorted(touched):
             clinician = team.get(key[0])
             items = days[key]
-            if clinician is None or fits_clinician_day(
-                clinician, key[1], [_clock_item(a, templates) for a in items]
-            ):
+            if clinician is None or fits_clinician_day(clinician, key[1], items, travel):
                 continue
             added |= {a.case_id for a in items if a.case_id not in left_alone}
         if not added:
             return clashing
         clashing |= added
-
-
-def _clock_item(
-    appointment: Appointment, templates: dict[str, PathwayTemplate]
-) -> tuple[int, int, int]:
-    template = templates.get(appointment.case_id)
-    travel = template.step(appointment.step_key).travel_minutes if template else 0
-    start = appointment.start.hour * 60 + appointment.start.minute
-    return start, appointment.minutes, travel
 
 
 def replan_case_alone(ctx: ServiceContext, case_id: str, settings: PlanSettings) -> Plan | None:
