@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from essence.services import cases
+from essence.adapters.web_runs import SqlRunStore
+from essence.bootstrap import engine_for
+from essence.services import cases, scheduling
 from tests.web.browser_support import (
     WIDTHS,
     Served,
@@ -68,6 +70,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         involved = {who for s in view.steps for who in s.assignees.values()}
         outsider = next(p for p in ("psy-1", "psy-2", "psy-3") if p not in involved)
         booked = ids["booked"]
+        replan = _finished_replan(url, served.web.ctx, changed=booked)
         screens = [
             Screen("login", None, "/login"),
             Screen("dashboard", "coord-1", "/dashboard"),
@@ -79,6 +82,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
             Screen("family-letter", "coord-1", f"/cases/{booked}/letter"),
             Screen("team", "coord-1", "/team"),
             Screen("replan", "coord-1", "/schedule"),
+            Screen("replan-result", "coord-1", f"/schedule/runs/{replan}"),
             Screen("coordinator-worklist", "coord-1", "/worklist"),
             Screen("lead-times-coordinator", "coord-1", "/report"),
             Screen("clinician-worklist", physician, "/worklist"),
@@ -89,6 +93,17 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
             Screen("planner-results", "planner-1", "/planner", "run"),
         ]
         yield Day(served, screens)
+
+
+def _finished_replan(url: str, ctx: Any, changed: str) -> str:
+    """A finished re-plan of the seeded day as the page stores it, in which one case
+    changed while planning (the result then says so)."""
+    view = scheduling.plan_schedule(ctx, use_cpsat=False, workers=1, deterministic=True)
+    view.replanned_alone = [changed]
+    store = SqlRunStore(engine_for(url))
+    run = store.start("replan", "coord-1", 5)
+    store.finish(run.id, view.model_dump_json())
+    return run.id
 
 
 @pytest.fixture(scope="module")
