@@ -43,6 +43,12 @@ TRIP_EXTRA_CASES = 2
 #: CP-SAT workers of one LNS round: its model is small, one worker solves it faster
 #: than two that share the cores.
 LNS_WORKERS = 1
+#: Every other LNS round re-places this many cases drawn at random anywhere in the
+#: horizon (the other rounds keep each step near its day). On `clinic_scale` (20 s of
+#: LNS, six solver seeds each) two cases every other round gave a mean day-level
+#: objective of 154.8k against 157.4k without such rounds; one case 156.2k, three 155.7k,
+#: every round 157.2k (the trip rounds are needed too).
+WIDE_ROUND_CASES = 2
 
 #: Models with at most this many steps to place get the whole horizon as day window.
 FULL_WINDOW_MAX_TASKS = 150
@@ -192,7 +198,37 @@ def _a_var(cm: ClinicModel, task: Task, slot: int, clinician_id: str, day: int) 
         return None
     var = cm.model.new_bool_var(f"a_{task.index}_{slot}_{clinician_id}_{day}")
     cm.a[(task.index, slot, clinician_id, day)] = var
+    if _crowds_trip_day(cm, task, clinician_id, day):
+        cm.objective_terms.append(CROWDED_POINTS * var)
     return var
+
+
+def _crowds_trip_day(cm: ClinicModel, task: Task, clinician_id: str, day: int) -> bool:
+    """True when the task would put a crowded step (`Instance.is_crowded`) and a trip on
+    the same day of the clinician, one of them fixed (free pairs are counted in
+    `add_clinician_minutes_and_travel`); each such step costs `CROWDED_POINTS` in the
+    search."""
+    instance, load, key = cm.instance, cm.fixed_load, (clinician_id, day)
+    if instance.is_crowded(task, clinician_id):
+        return key in load.trip
+    return (
+        instance.needs_trip(task, clinician_id) and load.crowded[key] > 0 and key not in load.trip
+    )
+
+
+def crowded_points(instance: Instance, assignment: Assignment) -> int:
+    """`CROWDED_POINTS` for each crowded step (`Instance.is_crowded`) on a trip day of one
+    of its clinicians: what the search adds to the objective to keep them apart."""
+    trips: set[tuple[str, int]] = set()
+    crowded: list[tuple[str, int]] = []
+    for index, (day, clinician_ids) in assignment.items():
+        task = instance.tasks[index]
+        for clinician_id in clinician_ids:
+            if instance.needs_trip(task, clinician_id):
+                trips.add((clinician_id, day))
+            elif instance.is_crowded(task, clinician_id):
+                crowded.append((clinician_id, day))
+    return CROWDED_POINTS * sum(1 for key in crowded if key in trips)
 
 
 def _clinicians_distinct_within_step(cm: ClinicModel, task: Task) -> None:
@@ -222,7 +258,8 @@ def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
 
     Travel time to a municipality uses the clinician's working day; several children in
     one municipality share one trip (ambulating team); a clinician away from base sees no
-    one in person at the base that day.
+    one in person at the base that day, and a crowded step (`Instance.is_crowded`) on a
+    trip day costs `CROWDED_POINTS` (the search's objective only).
     """
     instance, model = cm.instance, cm.model
     by_day: dict[tuple[str, int], list[tuple[Task, Var]]] = defaultdict(list)
@@ -243,6 +280,10 @@ def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
             for task, var in items:
                 if instance.at_base_in_person(task, clinician_id):
                     model.add(var + sum(trips.values()) <= 1)
+                elif instance.is_crowded(task, clinician_id):
+                    crowded = model.new_bool_var(f"crowded_{task.index}_{clinician_id}")
+                    model.add(var + sum(trips.values()) <= 1 + crowded)
+                    cm.objective_terms.append(CROWDED_POINTS * crowded)
 
 
 def _trip_vars(
@@ -558,9 +599,12 @@ def improve_with_lns(
     """Re-solve a few cases at a time with every other case fixed, until the deadline.
 
     Each round builds a small model of the chosen cases only (the rest is fixed load).
-    Rounds take turns: cases with steps in the same place within a few days of each other
-    (their trips can be pooled, ambulating team), cases sharing a destination
-    municipality, and cases drawn at random. Draws use a numpy Generator
+    Every other round re-places `WIDE_ROUND_CASES` cases drawn at random anywhere in the
+    horizon (a case whose visits or trips could be bundled weeks away gets there); the
+    rounds between keep each step near its day and take turns: cases with steps in the
+    same place within a few days of each other (their trips can be pooled, ambulating
+    team), cases sharing a destination municipality, and cases drawn at random. Draws use
+    a numpy Generator
     seeded by `settings.seed`; a round's result is kept only when it lowers the objective.
 
     With `settings.workers` >= 2 (and not deterministic) that many rounds run at once in
@@ -603,6 +647,9 @@ CHECKPOINT_MIN_GAP_S = 2.0
 #: Cost points of a step on a day the clock-time stage found no time on (about the cost
 #: of the repair moving it, and the steps after it, weeks later).
 AVOID_POINTS = 2000
+#: Cost points the search adds for a crowded step on a trip day (`Instance.is_crowded`):
+#: the clock-time stage then often moves it, or a feedback meeting away, weeks later.
+CROWDED_POINTS = 300
 #: A focus neighbourhood takes this many other cases of the step's clinicians ...
 FOCUS_NEIGHBOURS = 2
 #: ... with steps within this many days of its day.
@@ -667,32 +714,39 @@ class _Search:
         self.queue += [focus_neighbourhood(self.instance, self.best, i) for i in steps]
         self.value = self.score(self.best)
 
-    def draw(self) -> set[str] | None:
-        """The next round's cases, or None when the search stops (rounds, stop request)."""
+    def draw(self) -> tuple[set[str], bool] | None:
+        """The next round's cases and whether they may go anywhere in the horizon, or None
+        when the search stops (rounds, stop request)."""
         if self.watch.stopped:
             return None
         self.rounds += 1
         if self.queue:
-            return self.queue.pop(0)
+            return self.queue.pop(0), False
         limit = self.instance.settings.lns_rounds
         if limit and self.rounds > limit:
             return None
-        if self.rounds % 3 == 0:
+        if self.rounds % 2 == 1:
+            size = min(WIDE_ROUND_CASES, len(self.case_ids))
+            return set(self.rng.choice(self.case_ids, size=size, replace=False).tolist()), True
+        turn = (self.rounds // 2) % 3
+        if turn == 0:
             size = self.size + TRIP_EXTRA_CASES
-            return _trip_neighbourhood(self.instance, self.best, self.rng, self.case_ids, size)
-        related = self.rounds % 3 == 1
-        return _neighbourhood(self.rng, self.case_ids, self.groups, self.size, related=related)
+            trip = _trip_neighbourhood(self.instance, self.best, self.rng, self.case_ids, size)
+            return trip, False
+        chosen = _neighbourhood(self.rng, self.case_ids, self.groups, self.size, related=turn == 1)
+        return chosen, False
 
     def step(self, deadline: float) -> bool:
         """One round: draw its cases, re-solve them from the best so far (outside the lock,
         so rounds of other threads run meanwhile) and offer the result; False when the
         search stops."""
         with self.lock:
-            chosen = self.draw()
+            drawn = self.draw()
             base, version = self.best, self.version
-        if chosen is None:
+        if drawn is None:
             return False
-        candidate = _lns_round(self.instance, base, chosen, deadline, self.watch)
+        chosen, wide = drawn
+        candidate = _lns_round(self.instance, base, chosen, deadline, self.watch, full_window=wide)
         with self.lock:
             self.offer(candidate, chosen, version)
         return True
@@ -713,7 +767,9 @@ class _Search:
             if candidate is None:
                 return
         objective = evaluate(self.instance, candidate)
-        value = objective + self.avoided_points(candidate)
+        value = (
+            objective + self.avoided_points(candidate) + crowded_points(self.instance, candidate)
+        )
         if value < self.value:
             self.best, self.value = candidate, value
             self.version += 1
@@ -721,7 +777,12 @@ class _Search:
 
     def score(self, assignment: Assignment) -> int:
         """The objective plus `AVOID_POINTS` for each step on a day it should avoid."""
-        return evaluate(self.instance, assignment) + self.avoided_points(assignment)
+        avoided = self.avoided_points(assignment)
+        return (
+            evaluate(self.instance, assignment)
+            + avoided
+            + crowded_points(self.instance, assignment)
+        )
 
     def avoided_points(self, assignment: Assignment) -> int:
         """`AVOID_POINTS` for each step on a day it should avoid (`Instance.avoid`)."""
@@ -809,12 +870,12 @@ def relieve(
     return _lns_round(instance, assignment, case_ids, time.perf_counter() + budget, Watch())
 
 
-def replace_case(
-    instance: Instance, assignment: Assignment, case_id: str, deadline: float
+def replace_cases(
+    instance: Instance, assignment: Assignment, case_ids: set[str], deadline: float
 ) -> Assignment | None:
-    """One case's steps placed again on any day of the horizon, every other case fixed
-    (the best found by `deadline`, at most `LNS_ROUND_S` seconds), or None."""
-    return _lns_round(instance, assignment, {case_id}, deadline, Watch(), full_window=True)
+    """The given cases' steps placed again on any day of the horizon, every other case
+    fixed (the best found by `deadline`, at most `LNS_ROUND_S` seconds), or None."""
+    return _lns_round(instance, assignment, case_ids, deadline, Watch(), full_window=True)
 
 
 def _cases_by_destination(instance: Instance, case_ids: list[str]) -> dict[str, list[str]]:

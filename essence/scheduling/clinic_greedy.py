@@ -34,6 +34,8 @@ class DayLoad:
         family_place: Where the family meets the team in person per (case, day).
         used: Clinicians already seeing a case, per (case, profession).
         slot: Minutes on the clock grid per (clinician, day) (see `Instance.slot_minutes`).
+        crowded: Steps the CP-SAT model keeps off trip days, per (clinician, day)
+            (`Instance.is_crowded`).
     """
 
     minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -45,6 +47,7 @@ class DayLoad:
     family_place: dict[tuple[str, int], str] = field(default_factory=dict)
     used: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     slot: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    crowded: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, instance: Instance, task: Task, day: int, clinician_ids: tuple[str, ...]) -> None:
         """Record a task placed on `day` with `clinician_ids`."""
@@ -57,6 +60,8 @@ class DayLoad:
                 self.travel_minutes[key] = instance.trip_block_minutes(clinician_id, self.trip[key])
             if instance.at_base_in_person(task, clinician_id):
                 self.base_in_person[key] += 1
+            if instance.is_crowded(task, clinician_id):
+                self.crowded[key] += 1
             if clinician_id not in self.used[(task.case_id, profession)]:
                 self.used[(task.case_id, profession)].append(clinician_id)
         if task.family_minutes:

@@ -30,6 +30,9 @@ NEVER = -(10**6)
 #: A step does not share the day with a prerequisite of this many clinicians (or more)
 #: in the day-level search when it needs a drive (see `planning_lag`).
 SAME_DAY_MAX_CLINICIANS = 3
+#: In the CP-SAT model a clinician who drives away on a day takes no step of this many
+#: clinicians or more at the base or by video that day (see `Instance.is_crowded`).
+TRIP_DAY_MAX_CLINICIANS = 3
 
 
 @dataclass
@@ -181,6 +184,18 @@ class Instance:
         """True when the clinician must drive away from base for the task."""
         base = self.clinicians[clinician_id].base
         return task.destination is not None and task.destination != base
+
+    def is_crowded(self, task: Task, clinician_id: str) -> bool:
+        """True when the task is a step of `TRIP_DAY_MAX_CLINICIANS` or more clinicians that
+        the clinician attends without driving: the CP-SAT model keeps it off the
+        clinician's trip days. The clock-time stage seldom finds a common time for such a
+        step (e.g. a team conference of four) in a day that the drives there and back
+        shorten; the step, and often a feedback meeting away, was then moved weeks later.
+        Only the search keeps this rule: the greedy (whose every step must find a day)
+        and the checker do not."""
+        return len(task.step.professions) >= TRIP_DAY_MAX_CLINICIANS and not self.needs_trip(
+            task, clinician_id
+        )
 
     def at_base_in_person(self, task: Task, clinician_id: str) -> bool:
         """True when the task is held in person at the clinician's base."""

@@ -12,7 +12,7 @@ import dataclasses
 import threading
 import time
 
-from essence.scheduling.clinic_cpsat import merged, relieve, replace_case, run_in_threads
+from essence.scheduling.clinic_cpsat import merged, relieve, replace_cases, run_in_threads
 from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
 from essence.scheduling.clinic_objective import evaluate, penalised
@@ -95,7 +95,7 @@ class ClockCheckpoint:
 def polish(instance: Instance, times: Times, deadline: float, threads: int = 1) -> Times:
     """A plan with clock times made better case by case while time lasts: each case's
     steps placed again anywhere in the horizon with every other case fixed
-    (`clinic_cpsat.replace_case`), kept when the objective falls and every day the change
+    (`clinic_cpsat.replace_cases`), kept when the objective falls and every day the change
     adds a step to still gives each of its steps a clock time (`clinic_times.pack_days`).
 
     The search moves steps only near their days, so a case whose trips or visits could be
@@ -124,6 +124,8 @@ def polish(instance: Instance, times: Times, deadline: float, threads: int = 1) 
 
 #: Passes `polish` makes over the cases at most.
 POLISH_PASSES = 3
+#: Times `polish` re-places a case again, kept off the days that did not pack.
+POLISH_RETRIES = 2
 
 
 class _Polish:
@@ -141,7 +143,7 @@ class _Polish:
     def run_pass(
         self, instance: Instance, case_ids: list[str], deadline: float, threads: int
     ) -> None:
-        """Re-place each case once (`replace_case` on `instance`), `threads` at a time,
+        """Re-place each case once (`_Polish.replace` on `instance`), `threads` at a time,
         offering each result (`offer`), until the deadline."""
         pending = iter(case_ids)
 
@@ -151,48 +153,69 @@ class _Polish:
                     case_id = next(pending, None)
                     if case_id is None:
                         return
-                    base, version = self.with_dropped(case_id), self.version
-                candidate = replace_case(instance, base, case_id, deadline)
-                with self.lock:
-                    self.offer(candidate, case_id, version)
+                self.replace(instance, case_id, deadline)
 
         run_in_threads([work] * max(1, threads))
 
-    def with_dropped(self, case_id: str) -> Assignment:
-        """The assignment with the case's dropped steps on the horizon's last day, with
+    def replace(self, instance: Instance, case_id: str, deadline: float) -> None:
+        """Re-place one case (`replace_cases`) and offer the result. When a day it adds a
+        step to does not pack (the day-level model cannot see clock times, and its best
+        for the case is often the very day that failed), try again, up to
+        `POLISH_RETRIES` times, with each step left without a time kept off its day and
+        its case re-placed too."""
+        avoid: dict[int, set[int]] = {}
+        chosen = {case_id}
+        for _ in range(1 + POLISH_RETRIES):
+            with self.lock:
+                base = self.with_dropped(chosen)
+                version = self.version
+            kept_off = dataclasses.replace(instance, avoid=avoid) if avoid else instance
+            candidate = replace_cases(kept_off, base, chosen, deadline)
+            with self.lock:
+                missing = self.offer(candidate, chosen, version)
+            if not missing or candidate is None:
+                return
+            for index in missing:
+                avoid.setdefault(index, set()).add(candidate[index][0])
+            chosen |= {self.instance.tasks[i].case_id for i in missing}
+
+    def with_dropped(self, case_ids: set[str]) -> Assignment:
+        """The assignment with the cases' dropped steps on the horizon's last day, with
         each slot's first candidate: the model then places them too (the day and team
         are only its hint)."""
         result = dict(self.assignment)
         for index in self.dropped:
             task = self.instance.tasks[index]
-            if task.case_id == case_id:
+            if task.case_id in case_ids:
                 first = tuple(candidates[0] for candidates in task.candidates)
                 result[index] = (self.instance.horizon - 1, first)
         return result
 
-    def offer(self, candidate: Assignment | None, case_id: str, version: int) -> None:
-        """Keep `candidate` (the case re-placed on the plan of `version`) when it is
-        better and every day it adds a step to still packs."""
+    def offer(self, candidate: Assignment | None, case_ids: set[str], version: int) -> set[int]:
+        """Keep `candidate` (the cases re-placed on the plan of `version`) when it is
+        better and every day it adds a step to still packs; returns the steps on those
+        days left without a time (none when it was kept or was no better)."""
         if candidate is None:
-            return
+            return set()
         if version != self.version:
-            candidate = merged(self.instance, self.assignment, candidate, {case_id})
+            candidate = merged(self.instance, self.assignment, candidate, case_ids)
             if candidate is None:
-                return
+                return set()
         value = penalised(self.instance, candidate)
         if value >= self.value:
-            return
+            return set()
         assignment, starts = self.assignment, self.starts
         days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
         kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
         on_days = {i: s for i, s in kept.items() if candidate[i][0] in days}
         packed, missing = pack_days(self.instance, candidate, days, on_days)
         if missing:
-            return
+            return missing
         self.starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
         self.assignment, self.value = candidate, value
         self.dropped = {i: why for i, why in self.dropped.items() if i not in candidate}
         self.version += 1
+        return set()
 
 
 def _relieve_each(

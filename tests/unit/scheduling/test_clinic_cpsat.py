@@ -250,3 +250,65 @@ def test_a_trip_neighbourhood_of_fewer_cases_than_asked_takes_them_all():
     greedy, _ = greedy_schedule(instance)
     chosen = _trip_neighbourhood(instance, greedy, np.random.default_rng(0), ["c1"], 3)
     assert chosen == {"c1"}
+
+
+def crowded_and_trip_instance():
+    """A psychologist who must drive to Lycksele for one child and sit in a video
+    conference of three for another; both fit on the first day by minutes."""
+    team = [
+        clinician("psy-1", "psychologist"),
+        clinician("slp-1", "speech_therapist"),
+        clinician("md-1", "physician"),
+    ]
+    away = template(step("observation", "psychologist", minutes=60))
+    video = template(
+        step(
+            "conference",
+            "psychologist",
+            "speech_therapist",
+            "physician",
+            minutes=60,
+            attendees=[],
+            location="none",
+        )
+    )
+    cases = [
+        case("far", away, municipality="Lycksele", team_travels=True),
+        case("conf", video),
+    ]
+    return build_instance(cases, team, settings(lns_min_tasks=100))
+
+
+def test_the_search_keeps_a_conference_of_three_off_a_trip_day_of_one_of_them():
+    from essence.scheduling.clinic_cpsat import CROWDED_POINTS, crowded_points
+
+    instance = crowded_and_trip_instance()
+    conference = next(t for t in instance.tasks if t.case_id == "conf")
+    observation = next(t for t in instance.tasks if t.case_id == "far")
+    assert instance.is_crowded(conference, "psy-1") and not instance.is_crowded(
+        observation, "psy-1"
+    )
+    greedy, _ = greedy_schedule(instance)
+    assert greedy[conference.index][0] == greedy[observation.index][0]  # minutes allow it
+    assert crowded_points(instance, greedy) == CROWDED_POINTS
+    assignment, report, method = solve_day_level(instance, greedy)
+    assert method == "cpsat" and report.status == "OPTIMAL"
+    assert assignment[conference.index][0] != assignment[observation.index][0]
+    assert crowded_points(instance, assignment) == 0
+    # The search's objective only: a day apart costs less than the crowded day.
+    assert evaluate(instance, assignment) - evaluate(instance, greedy) < CROWDED_POINTS
+
+
+def test_every_other_lns_round_re_places_two_cases_anywhere_in_the_horizon():
+    from essence.scheduling.clinic_cpsat import WIDE_ROUND_CASES, _Search
+    from essence.scheduling.progress import Watch
+
+    cases = [case(f"c{i}", split_pathway()) for i in range(6)]
+    team = [clinician("psy-1", "psychologist"), clinician("psy-2", "psychologist")]
+    instance = build_instance(cases, team, settings(horizon_weeks=4))
+    greedy, _ = greedy_schedule(instance)
+    search = _Search(instance, greedy, Watch())
+    draws = [search.draw() for _ in range(6)]
+    assert [wide for _, wide in draws] == [True, False] * 3
+    assert all(len(chosen) == WIDE_ROUND_CASES for chosen, wide in draws if wide)
+    assert all(len(chosen) >= 1 for chosen, _ in draws)

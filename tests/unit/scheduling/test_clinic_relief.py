@@ -120,13 +120,34 @@ def test_a_polish_result_built_on_an_older_plan_is_kept_only_when_the_clinician_
     days = [d for d in range(instance.horizon) if instance.capacity["psy"][d]]
     late = {first: (days[10], ("psy",)), second: (days[11], ("psy",))}
     state = _Polish(instance, clock_times(instance, late, 0.5))
-    state.offer({**late, first: (days[0], ("psy",))}, "c1", version=0)
+    assert state.offer({**late, first: (days[0], ("psy",))}, {"c1"}, version=0) == set()
     assert state.assignment[first][0] == days[0] and state.version == 1
-    state.offer({**late, second: (days[0], ("psy",))}, "c2", version=0)  # 360 of 300 minutes
+    state.offer({**late, second: (days[0], ("psy",))}, {"c2"}, version=0)  # 360 of 300 minutes
     assert state.assignment[second][0] == days[11] and state.version == 1
-    state.offer({**late, second: (days[1], ("psy",))}, "c2", version=0)
+    state.offer({**late, second: (days[1], ("psy",))}, {"c2"}, version=0)
     assert state.assignment == {first: (days[0], ("psy",)), second: (days[1], ("psy",))}
     assert set(state.starts) == {first, second}
+
+
+def test_a_polish_result_whose_day_has_no_clock_time_names_the_step_left_out():
+    from essence.scheduling.clinic_relief import _Polish
+
+    pathway = template(step("test", "psychologist", minutes=300, attendees=[]))
+    team = [clinician("psy", "psychologist", minutes=480)]
+    instance = build_instance(
+        [case("c1", pathway), case("c2", pathway)], team, settings(horizon_weeks=4)
+    )
+    first, second = (t.index for t in instance.tasks)
+    days = [d for d in range(instance.horizon) if instance.capacity["psy"][d]]
+    late = {first: (days[10], ("psy",)), second: (days[11], ("psy",))}
+    state = _Polish(instance, clock_times(instance, late, 0.5))
+    # 600 minutes of steps in a working day of 08:00-17:00: one of them finds no time,
+    # the change is not kept, and that step is named (the polish then tries the case
+    # again kept off that day).
+    both = {first: (days[0], ("psy",)), second: (days[0], ("psy",))}
+    missing = state.offer(both, {"c1", "c2"}, version=0)
+    assert len(missing) == 1 and missing <= {first, second}
+    assert state.assignment == late and state.version == 0
 
 
 def test_polish_places_a_step_the_clock_times_dropped_again():
