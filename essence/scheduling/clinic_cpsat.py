@@ -22,11 +22,19 @@ from essence.scheduling.clinic_greedy import (
     Assignment,
     DayLoad,
     clinician_fits,
+    crowds_trip_day,
     family_fits,
     task_order,
 )
 from essence.scheduling.clinic_instance import Instance, Task, planning_lag
-from essence.scheduling.clinic_objective import evaluate, lateness_cost, lead_offset_days, moved
+from essence.scheduling.clinic_objective import (
+    CROWDED_POINTS,
+    crowded_points,
+    evaluate,
+    lateness_cost,
+    lead_offset_days,
+    moved,
+)
 from essence.scheduling.clinic_problem import PlanSettings
 from essence.scheduling.progress import Watch
 from essence.scheduling.solver import SolveReport, SolverSettings, relative_gap
@@ -198,37 +206,9 @@ def _a_var(cm: ClinicModel, task: Task, slot: int, clinician_id: str, day: int) 
         return None
     var = cm.model.new_bool_var(f"a_{task.index}_{slot}_{clinician_id}_{day}")
     cm.a[(task.index, slot, clinician_id, day)] = var
-    if _crowds_trip_day(cm, task, clinician_id, day):
+    if crowds_trip_day(cm.instance, cm.fixed_load, task, clinician_id, day):
         cm.objective_terms.append(CROWDED_POINTS * var)
     return var
-
-
-def _crowds_trip_day(cm: ClinicModel, task: Task, clinician_id: str, day: int) -> bool:
-    """True when the task would put a crowded step (`Instance.is_crowded`) and a trip on
-    the same day of the clinician, one of them fixed (free pairs are counted in
-    `add_clinician_minutes_and_travel`); each such step costs `CROWDED_POINTS` in the
-    search."""
-    instance, load, key = cm.instance, cm.fixed_load, (clinician_id, day)
-    if instance.is_crowded(task, clinician_id):
-        return key in load.trip
-    return (
-        instance.needs_trip(task, clinician_id) and load.crowded[key] > 0 and key not in load.trip
-    )
-
-
-def crowded_points(instance: Instance, assignment: Assignment) -> int:
-    """`CROWDED_POINTS` for each crowded step (`Instance.is_crowded`) on a trip day of one
-    of its clinicians: what the search adds to the objective to keep them apart."""
-    trips: set[tuple[str, int]] = set()
-    crowded: list[tuple[str, int]] = []
-    for index, (day, clinician_ids) in assignment.items():
-        task = instance.tasks[index]
-        for clinician_id in clinician_ids:
-            if instance.needs_trip(task, clinician_id):
-                trips.add((clinician_id, day))
-            elif instance.is_crowded(task, clinician_id):
-                crowded.append((clinician_id, day))
-    return CROWDED_POINTS * sum(1 for key in crowded if key in trips)
 
 
 def _clinicians_distinct_within_step(cm: ClinicModel, task: Task) -> None:
@@ -647,9 +627,6 @@ CHECKPOINT_MIN_GAP_S = 2.0
 #: Cost points of a step on a day the clock-time stage found no time on (about the cost
 #: of the repair moving it, and the steps after it, weeks later).
 AVOID_POINTS = 2000
-#: Cost points the search adds for a crowded step on a trip day (`Instance.is_crowded`):
-#: the clock-time stage then often moves it, or a feedback meeting away, weeks later.
-CROWDED_POINTS = 300
 #: A focus neighbourhood takes this many other cases of the step's clinicians ...
 FOCUS_NEIGHBOURS = 2
 #: ... with steps within this many days of its day.

@@ -94,6 +94,20 @@ def clinician_fits(
     return used <= instance.span[clinician_id][day]
 
 
+def crowds_trip_day(
+    instance: Instance, load: DayLoad, task: Task, clinician_id: str, day: int
+) -> bool:
+    """True when the task would put a crowded step (`Instance.is_crowded`) and a trip on
+    the same day of the clinician, given `load` (the CP-SAT model counts such a step at
+    `CROWDED_POINTS`; the greedy, whose every step must find a day, does not)."""
+    key = (clinician_id, day)
+    if instance.is_crowded(task, clinician_id):
+        return key in load.trip
+    return (
+        instance.needs_trip(task, clinician_id) and key not in load.trip and load.crowded[key] > 0
+    )
+
+
 def family_fits(instance: Instance, load: DayLoad, task: Task, day: int) -> bool:
     """True when the family's day stays within the minutes a child can manage and all its
     in-person steps that day are in one place (one visit per calendar day)."""
