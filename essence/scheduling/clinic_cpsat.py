@@ -753,7 +753,8 @@ class _Search:
             self.watch.report(objective=float(objective))
 
     def score(self, assignment: Assignment) -> int:
-        """The objective plus `AVOID_POINTS` for each step on a day it should avoid."""
+        """The objective plus `AVOID_POINTS` for each step on a day it should avoid and
+        `crowded_points` (the search's score; the plan reports the objective)."""
         avoided = self.avoided_points(assignment)
         return (
             evaluate(self.instance, assignment)

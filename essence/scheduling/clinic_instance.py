@@ -30,8 +30,8 @@ NEVER = -(10**6)
 #: A step does not share the day with a prerequisite of this many clinicians (or more)
 #: in the day-level search when it needs a drive (see `planning_lag`).
 SAME_DAY_MAX_CLINICIANS = 3
-#: In the CP-SAT model a clinician who drives away on a day takes no step of this many
-#: clinicians or more at the base or by video that day (see `Instance.is_crowded`).
+#: In the search a step of this many clinicians or more, attended at the base or by video,
+#: costs extra on a day one of them drives away (see `Instance.is_crowded`).
 TRIP_DAY_MAX_CLINICIANS = 3
 
 
@@ -187,12 +187,12 @@ class Instance:
 
     def is_crowded(self, task: Task, clinician_id: str) -> bool:
         """True when the task is a step of `TRIP_DAY_MAX_CLINICIANS` or more clinicians that
-        the clinician attends without driving: the CP-SAT model keeps it off the
-        clinician's trip days. The clock-time stage seldom finds a common time for such a
-        step (e.g. a team conference of four) in a day that the drives there and back
-        shorten; the step, and often a feedback meeting away, was then moved weeks later.
-        Only the search keeps this rule: the greedy (whose every step must find a day)
-        and the checker do not."""
+        the clinician attends without driving: on the clinician's trip days it costs the
+        CP-SAT search `clinic_objective.CROWDED_POINTS`. The clock-time stage seldom finds
+        a common time for such a step (e.g. a team conference of four) in a day that the
+        drives there and back shorten; the step, and often a feedback meeting away, was
+        then moved weeks later. The reported objective, the greedy (whose every step must
+        find a day) and the checker do not count it."""
         return len(task.step.professions) >= TRIP_DAY_MAX_CLINICIANS and not self.needs_trip(
             task, clinician_id
         )
