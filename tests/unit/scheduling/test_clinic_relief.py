@@ -108,18 +108,25 @@ def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time(
     assert polish(instance, polished, time.perf_counter() + 10).assignment == polished.assignment
 
 
-def test_a_polish_result_built_on_an_older_plan_is_kept_only_when_the_clinician_has_room():
+def polish_of_two_late_steps(step_minutes: int, roster_minutes: int):
+    """Two cases of one step each for one psychologist, placed late (working days 10
+    and 11): the polish state, the two steps and the working days."""
     from essence.scheduling.clinic_relief import _Polish
 
-    pathway = template(step("test", "psychologist", minutes=180, attendees=[]))
-    team = [clinician("psy", "psychologist", minutes=300)]
+    pathway = template(step("test", "psychologist", minutes=step_minutes, attendees=[]))
+    team = [clinician("psy", "psychologist", minutes=roster_minutes)]
     instance = build_instance(
         [case("c1", pathway), case("c2", pathway)], team, settings(horizon_weeks=4)
     )
     first, second = (t.index for t in instance.tasks)
     days = [d for d in range(instance.horizon) if instance.capacity["psy"][d]]
     late = {first: (days[10], ("psy",)), second: (days[11], ("psy",))}
-    state = _Polish(instance, clock_times(instance, late, 0.5))
+    return _Polish(instance, clock_times(instance, late, 0.5)), first, second, days
+
+
+def test_a_polish_result_built_on_an_older_plan_is_kept_only_when_the_clinician_has_room():
+    state, first, second, days = polish_of_two_late_steps(180, 300)
+    late = dict(state.assignment)
     assert state.offer({**late, first: (days[0], ("psy",))}, {"c1"}, version=0) == set()
     assert state.assignment[first][0] == days[0] and state.version == 1
     state.offer({**late, second: (days[0], ("psy",))}, {"c2"}, version=0)  # 360 of 300 minutes
@@ -130,17 +137,8 @@ def test_a_polish_result_built_on_an_older_plan_is_kept_only_when_the_clinician_
 
 
 def test_a_polish_result_whose_day_has_no_clock_time_names_the_step_left_out():
-    from essence.scheduling.clinic_relief import _Polish
-
-    pathway = template(step("test", "psychologist", minutes=300, attendees=[]))
-    team = [clinician("psy", "psychologist", minutes=480)]
-    instance = build_instance(
-        [case("c1", pathway), case("c2", pathway)], team, settings(horizon_weeks=4)
-    )
-    first, second = (t.index for t in instance.tasks)
-    days = [d for d in range(instance.horizon) if instance.capacity["psy"][d]]
-    late = {first: (days[10], ("psy",)), second: (days[11], ("psy",))}
-    state = _Polish(instance, clock_times(instance, late, 0.5))
+    state, first, second, days = polish_of_two_late_steps(300, 480)
+    late = dict(state.assignment)
     # 600 minutes of steps in a working day of 08:00-17:00: one of them finds no time,
     # the change is not kept, and that step is named (the polish then tries the case
     # again kept off that day).
