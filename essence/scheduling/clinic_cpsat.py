@@ -491,22 +491,27 @@ def solve_day_level(
         A big plan (at least `lns_min_tasks` steps to place) goes to LNS from the greedy
         straight away: the whole model's first seconds improved it less than LNS rounds
         do, and its bound is about half of ours (`clinic_bound`), so it has none. A
-        smaller plan's bound is the bound of its model.
+        smaller plan's bound is the bound of its model. A smaller plan's model also
+        places the steps the greedy left out where it can (`_with_left_out`); when it
+        finds no plan with them, it is solved again without them.
     """
     settings = instance.settings
     started = time.perf_counter()
     watch = watch or Watch()
     to_place = sum(1 for t in instance.tasks if t.index in greedy and not t.fixed)
     if to_place < settings.lns_min_tasks:
-        cm = build_model(instance, greedy)
-        budget = settings.budget_s
-        if not settings.deterministic:  # else the same budget whatever the machine's load
-            budget -= time.perf_counter() - started
         watch.report(stage="cpsat")
-        report = solve(cm.model, _solver_settings(instance, budget), watch)
-        if not report.has_solution:
-            return greedy, report, "greedy"
-        return extract(cm, report), report, "cpsat"
+        with_left_out = _with_left_out(instance, greedy)
+        attempts = [with_left_out, greedy] if len(with_left_out) > len(greedy) else [greedy]
+        for hints in attempts:  # the steps the greedy left out too, else without them
+            cm = build_model(instance, hints)
+            budget = settings.budget_s
+            if not settings.deterministic:  # else the same budget whatever the machine's load
+                budget -= time.perf_counter() - started
+            report = solve(cm.model, _solver_settings(instance, budget), watch)
+            if report.has_solution:
+                return extract(cm, report), report, "cpsat"
+        return greedy, report, "greedy"
     watch.report(stage="lns")
     if settings.deterministic:
         checkpoint = None
@@ -516,6 +521,20 @@ def solve_day_level(
     wall = time.perf_counter() - started
     report = SolveReport("FEASIBLE", objective, None, None, wall, cp_model.CpSolver())
     return best, report, "cpsat+lns"
+
+
+def _with_left_out(instance: Instance, greedy: Assignment) -> Assignment:
+    """The greedy assignment with every step it left out added on the horizon's last day
+    with each slot's first candidate (only a hint: the model, whose windows span the whole
+    horizon, then places them too). The greedy places a case's steps one by one around
+    the rest, so it can leave a feedback meeting out where the model, moving the case's
+    earlier steps, finds a day (one new referral into a booked plan)."""
+    result = dict(greedy)
+    for task in instance.tasks:
+        if task.index not in result:
+            first = tuple(candidates[0] for candidates in task.candidates)
+            result[task.index] = (instance.horizon - 1, first)
+    return result
 
 
 def deterministic_round_s(settings: PlanSettings) -> float:

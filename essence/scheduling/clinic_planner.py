@@ -124,6 +124,8 @@ def plan_clinic(
         report = SolveReport("FEASIBLE", float(greedy_value), None, None, wall, cp_model.CpSolver())
         assignment, method = greedy, "greedy"
     instance.settings = settings
+    placed = {(instance.tasks[i].case_id, instance.tasks[i].key) for i in assignment}
+    not_placed = [u for u in not_placed if (u.case_id, u.step_key) not in placed]
     watch.report(stage="clock times")
     plan = assemble_plan(
         instance, assignment, not_placed, report, method, greedy_value, repack_s=repack_s,

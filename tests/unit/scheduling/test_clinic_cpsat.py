@@ -312,3 +312,29 @@ def test_every_other_lns_round_re_places_two_cases_anywhere_in_the_horizon():
     assert [wide for _, wide in draws] == [True, False] * 3
     assert all(len(chosen) == WIDE_ROUND_CASES for chosen, wide in draws if wide)
     assert all(len(chosen) >= 1 for chosen, _ in draws)
+
+
+def test_the_model_places_a_step_the_greedy_left_out_by_moving_an_earlier_case():
+    """The physician works Tuesday and Wednesday, the psychologist Tuesday only. The
+    greedy gives the older case's exam the Tuesday, so the joint meeting finds no day;
+    the model moves the exam to Wednesday and places the meeting."""
+    day = lambda n: START + timedelta(days=n)  # noqa: E731 (START is a Monday)
+    team = [
+        clinician("md-1", "physician", minutes=60, absences=((day(0), day(0)), (day(3), day(13)))),
+        clinician("psy-1", "psychologist", absences=((day(0), day(0)), (day(2), day(13)))),
+    ]
+    cases = [
+        case("older", template(step("exam", "physician"))),
+        case(
+            "newer",
+            template(step("meeting", "physician", "psychologist")),
+            referral_date=START - timedelta(days=10),
+        ),
+    ]
+    greedy_only = plan_clinic(cases, team, settings(), use_cpsat=False)
+    assert [(u.case_id, u.step_key) for u in greedy_only.unscheduled] == [("newer", "meeting")]
+    plan = plan_clinic(cases, team, settings())
+    assert plan.unscheduled == ()
+    days = {a.step_key: a.day for a in plan.appointments}
+    assert days == {"exam": day(2), "meeting": day(1)}
+    assert check_plan(plan, cases, team) == []
