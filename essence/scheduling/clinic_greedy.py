@@ -34,8 +34,8 @@ class DayLoad:
         family_place: Where the family meets the team in person per (case, day).
         used: Clinicians already seeing a case, per (case, profession).
         slot: Minutes on the clock grid per (clinician, day) (see `Instance.slot_minutes`).
-        crowded: Steps the CP-SAT model keeps off trip days, per (clinician, day)
-            (`Instance.is_crowded`).
+        crowded: Crowded steps per (clinician, day) (`Instance.is_crowded`; on a trip
+            day each costs the CP-SAT search `CROWDED_POINTS`).
     """
 
     minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))

@@ -13,9 +13,10 @@ from essence.scheduling.clinic_instance import Instance, Task
 
 #: Cost points the search adds for a crowded step on a trip day (`Instance.is_crowded`):
 #: the clock-time stage then often moves it, or a feedback meeting away, weeks later.
-#: On `clinic_scale` (eight solver seeds each) 300 gave a mean objective of 155.8k (sd 0.5k,
-#: no run losing more than 0.1k at clock times), 150 gave 155.5k (sd 1.2k, two runs
-#: losing 4k there), 1000 gave 159.1k (the rounds spend their time moving them).
+#: On `clinic_scale` 300 gave a mean objective of 156.0k (22 runs, sd 1.1k, two losing
+#: more than 1k at clock times, against three of eight without it); 150 gave 155.5k (nine
+#: runs, sd 1.2k, two losing 4k there); 1000 gave 159.1k (nine runs: the rounds spend
+#: their time moving the greedy's 105 such steps).
 CROWDED_POINTS = 300
 
 
