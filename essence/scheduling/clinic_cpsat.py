@@ -524,16 +524,22 @@ def solve_day_level(
 
 
 def _with_left_out(instance: Instance, greedy: Assignment) -> Assignment:
-    """The greedy assignment with every step it left out added on the horizon's last day
-    with each slot's first candidate (only a hint: the model, whose windows span the whole
-    horizon, then places them too). The greedy places a case's steps one by one around
-    the rest, so it can leave a feedback meeting out where the model, moving the case's
-    earlier steps, finds a day (one new referral into a booked plan)."""
-    result = dict(greedy)
-    for task in instance.tasks:
-        if task.index not in result:
-            first = tuple(candidates[0] for candidates in task.candidates)
-            result[task.index] = (instance.horizon - 1, first)
+    """The greedy assignment with every step it left out as a hint (`hinted_anywhere`).
+    The greedy places a case's steps one by one around the rest, so it can leave a
+    feedback meeting out where the model, moving the case's earlier steps, finds a day
+    (one new referral into a booked plan)."""
+    left_out = [t.index for t in instance.tasks if t.index not in greedy]
+    return hinted_anywhere(instance, greedy, left_out)
+
+
+def hinted_anywhere(instance: Instance, assignment: Assignment, indexes: list[int]) -> Assignment:
+    """`assignment` with the tasks `indexes` on the horizon's last day with each slot's
+    first candidate: only a hint, so a model whose windows span the whole horizon places
+    them where they fit (`build_model` places every task of the assignment it is given)."""
+    result = dict(assignment)
+    for index in indexes:
+        task = instance.tasks[index]
+        result[index] = (instance.horizon - 1, tuple(slot[0] for slot in task.candidates))
     return result
 
 
@@ -763,23 +769,20 @@ class _Search:
             if candidate is None:
                 return
         objective = evaluate(self.instance, candidate)
-        value = (
-            objective + self.avoided_points(candidate) + crowded_points(self.instance, candidate)
-        )
+        value = objective + self.search_points(candidate)
         if value < self.value:
             self.best, self.value = candidate, value
             self.version += 1
             self.watch.report(objective=float(objective))
 
     def score(self, assignment: Assignment) -> int:
-        """The objective plus `AVOID_POINTS` for each step on a day it should avoid and
-        `crowded_points` (the search's score; the plan reports the objective)."""
-        avoided = self.avoided_points(assignment)
-        return (
-            evaluate(self.instance, assignment)
-            + avoided
-            + crowded_points(self.instance, assignment)
-        )
+        """The search's score: the objective plus `search_points`."""
+        return evaluate(self.instance, assignment) + self.search_points(assignment)
+
+    def search_points(self, assignment: Assignment) -> int:
+        """What the search adds to the objective (the plan reports the objective only):
+        `avoided_points` and `crowded_points`."""
+        return self.avoided_points(assignment) + crowded_points(self.instance, assignment)
 
     def avoided_points(self, assignment: Assignment) -> int:
         """`AVOID_POINTS` for each step on a day it should avoid (`Instance.avoid`)."""

@@ -12,7 +12,13 @@ import dataclasses
 import threading
 import time
 
-from essence.scheduling.clinic_cpsat import merged, relieve, replace_cases, run_in_threads
+from essence.scheduling.clinic_cpsat import (
+    hinted_anywhere,
+    merged,
+    relieve,
+    replace_cases,
+    run_in_threads,
+)
 from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
 from essence.scheduling.clinic_objective import evaluate, penalised
@@ -182,14 +188,10 @@ class _Polish:
     def with_dropped(self, case_ids: set[str]) -> Assignment:
         """The assignment with the cases' dropped steps on the horizon's last day, with
         each slot's first candidate: the model then places them too (the day and team
-        are only its hint)."""
-        result = dict(self.assignment)
-        for index in self.dropped:
-            task = self.instance.tasks[index]
-            if task.case_id in case_ids:
-                first = tuple(candidates[0] for candidates in task.candidates)
-                result[index] = (self.instance.horizon - 1, first)
-        return result
+        are only its hint; `hinted_anywhere`)."""
+        tasks = self.instance.tasks
+        dropped = [i for i in self.dropped if tasks[i].case_id in case_ids]
+        return hinted_anywhere(self.instance, self.assignment, dropped)
 
     def offer(self, candidate: Assignment | None, case_ids: set[str], version: int) -> set[int]:
         """Keep `candidate` (the cases re-placed on the plan of `version`) when it is
