@@ -55,13 +55,14 @@ STAGE_TWO_MAX_S = 2.5
 RELIEF_SHARE = 0.1
 RELIEF_MAX_S = 1.0
 #: Share of the budget kept for polishing the plan with clock times (`clinic_relief.polish`:
-#: each case re-placed anywhere in the horizon), at most `POLISH_MAX_S` seconds, with
-#: `POLISH_THREADS` cases at a time (at most `settings.workers`). On 60 cases a pass over
-#: them takes about 2 s in two threads and lowers the objective by 1-4k points, far more
-#: than the search gains in those seconds; 5 s instead of 3 s gained nothing measurable
-#: (14 solver seeds each: mean 156.3k against 156.4k), the passes come to rest before.
-POLISH_SHARE = 0.1
-POLISH_MAX_S = 3.0
+#: LNS rounds that keep only changes whose days still pack), with `POLISH_THREADS`
+#: rounds at a time (at most `settings.workers`); none in deterministic mode (no polish).
+#: The day-level search gains fastest in its first seconds and then loses 1-5k points at
+#: clock times in some runs; the polish cannot lose any. On `clinic_scale` (eight solver
+#: seeds each) 45 % gave a mean objective of 154.4k (sd 0.7k, all within 15 % of the
+#: bound); 10 % (at most 3 s) 155.9k (sd 1.4k, half within). In a harness of the two
+#: alone (26 s, four seeds each), 8, 12 and 16 s of search before it were alike.
+POLISH_SHARE = 0.45
 POLISH_THREADS = 2
 #: Seconds of the budget kept after relief (the bound, the checker and the figures).
 RELIEF_MARGIN_S = 1.0
@@ -101,7 +102,8 @@ def plan_clinic(
     started = time.perf_counter()
     repack_s = min(STAGE_TWO_MAX_S, STAGE_TWO_SHARE * settings.budget_s)
     relief_s = min(RELIEF_MAX_S, RELIEF_SHARE * settings.budget_s) if use_cpsat else 0.0
-    polish_s = min(POLISH_MAX_S, POLISH_SHARE * settings.budget_s) if use_cpsat else 0.0
+    polishes = use_cpsat and not settings.deterministic  # see `assemble_plan`
+    polish_s = POLISH_SHARE * settings.budget_s if polishes else 0.0
     stage_one = dataclasses.replace(
         settings, budget_s=settings.budget_s - repack_s - relief_s - polish_s
     )
@@ -132,6 +134,7 @@ def plan_clinic(
         relieve_until=started + settings.budget_s - RELIEF_MARGIN_S if method != "greedy" else None,
         polish_s=polish_s,
         earlier=checkpoint.result,
+        watch=watch,
     )  # fmt: skip
     plan = gate(plan, instance, cases, clinicians)
     watch.report(stage="done", objective=plan.report.objective, bound=plan.report.best_bound)
@@ -184,6 +187,7 @@ def assemble_plan(
     relieve_until: float | None = None,
     polish_s: float = 0.0,
     earlier: tuple[Assignment, Times] | None = None,
+    watch: Watch | None = None,
 ) -> Plan:
     """Turn a day-level assignment into appointments with clock times, figures and a bound.
 
@@ -202,6 +206,7 @@ def assemble_plan(
         polish_s: Seconds before `relieve_until` kept from the relief for the polish.
         earlier: An earlier day-level assignment and its clock times (the search's
             checkpoint), used instead when it scores better (`penalised`).
+        watch: Gets the polish's progress; its stop request (Ctrl-C) ends the polish.
     """
     solved = assignment
     relief_until = None if relieve_until is None else relieve_until - polish_s
@@ -214,7 +219,9 @@ def assemble_plan(
     stages = {"day_level": penalised(instance, solved), "clock_times": clock_value}
     if relieve_until is not None and not instance.settings.deterministic:
         threads = min(POLISH_THREADS, instance.settings.workers)
-        times = polish(instance, times, relieve_until, threads=threads)
+        times = polish(
+            instance, times, relieve_until, threads=threads, before=assignment, watch=watch
+        )
     stages["polished"] = penalised(instance, times.assignment)
     dropped = [
         Unscheduled(instance.tasks[i].case_id, instance.tasks[i].key, why)

@@ -11,8 +11,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from typing import NamedTuple
+
+import numpy as np
 
 from essence.scheduling.clinic_cpsat import (
+    Neighbourhoods,
+    focus_neighbourhood,
     hinted_anywhere,
     merged,
     relieve,
@@ -23,6 +28,7 @@ from essence.scheduling.clinic_greedy import Assignment
 from essence.scheduling.clinic_instance import Instance
 from essence.scheduling.clinic_objective import evaluate, penalised
 from essence.scheduling.clinic_times import Times, clock_times, pack_days
+from essence.scheduling.progress import Watch
 
 #: At most this many relief rounds (each: one day-level re-solve and clock times again).
 MAX_RELIEF_ROUNDS = 3
@@ -98,92 +104,134 @@ class ClockCheckpoint:
         return failed
 
 
-def polish(instance: Instance, times: Times, deadline: float, threads: int = 1) -> Times:
-    """A plan with clock times made better case by case while time lasts: each case's
-    steps placed again anywhere in the horizon with every other case fixed
-    (`clinic_cpsat.replace_cases`), kept when the objective falls and every day the change
-    adds a step to still gives each of its steps a clock time (`clinic_times.pack_days`).
+def polish(
+    instance: Instance,
+    times: Times,
+    deadline: float,
+    threads: int = 1,
+    before: Assignment | None = None,
+    watch: Watch | None = None,
+) -> Times:
+    """A plan with clock times made better by LNS rounds whose every kept change still
+    gives each step a clock time, until the deadline (or until it comes to rest).
 
-    The search moves steps only near their days, so a case whose trips or visits could be
-    bundled weeks apart, or that a repair pushed late, stays where it is; this finds those.
-    A step the clock-time stage dropped is placed again with its case (its penalty goes).
-    Up to `POLISH_PASSES` passes over the cases (fewer when one changes nothing). With
-    `threads` >= 2 that many cases are re-placed at once (CP-SAT releases the GIL while it
-    solves); a result built on a plan that changed meanwhile is carried over onto the
-    current one when every clinician-day still keeps its rules (`merged`). The plan never
+    First each case alone is placed again anywhere in the horizon (`replace_cases`),
+    beginning with the cases the clock-time stage changed (their steps dropped, or moved
+    from their day in `before`, the day-level plan) since they lost most; then the
+    rounds go on with the search's neighbourhoods (`clinic_cpsat.Neighbourhoods`). A
+    result is kept when the objective falls and every day it adds a step to still packs
+    (`clinic_times.pack_days`); packing runs outside the lock, so rounds in other threads
+    go on meanwhile. The day-level search cannot see clock times, so a plan polished this
+    way never loses points at clock times. A step the clock-time stage dropped is placed
+    again with its case (its penalty goes). With `threads` >= 2 that many rounds run at
+    once (CP-SAT releases the GIL while it solves). Draws use a numpy Generator seeded by
+    `settings.seed`. The polish stops early after `POLISH_STALL_ROUNDS_PER_CASE` rounds
+    per case in a row that keep nothing (a small plan comes to rest), and at once on the
+    `watch`'s stop request (Ctrl-C); each better plan is reported to it. The plan never
     gets worse and needs no repair.
     """
-    state = _Polish(instance, times)
+    watch = watch or Watch()
+    watch.report(stage="polish")
+    state = _Polish(instance, times, watch)
     # Every change is checked with clock times here, so the days the search was kept off
     # (`Instance.avoid`) are open again.
     anywhere = dataclasses.replace(instance, avoid={})
     tasks = instance.tasks
-    steps = [*times.assignment, *times.dropped]
-    case_ids = sorted({tasks[i].case_id for i in steps if not tasks[i].fixed})
-    for _ in range(POLISH_PASSES):
-        before = state.value
-        state.run_pass(anywhere, case_ids, deadline, threads)
-        if state.value == before or time.perf_counter() >= deadline - 0.05:
-            break
+    every = hinted_anywhere(instance, times.assignment, sorted(times.dropped))
+    draws = Neighbourhoods(anywhere, every, np.random.default_rng(instance.settings.seed))
+    lost = {tasks[i].case_id for i in times.dropped}
+    if before is not None:
+        lost |= _changed_cases(instance, before, times.assignment)
+    first = sorted(lost & set(draws.case_ids))
+    draws.queue = [
+        *_around_dropped(instance, times),
+        *(({c}, True) for c in [*first, *(c for c in draws.case_ids if c not in lost)]),
+    ]
+    stall_limit = POLISH_STALL_ROUNDS_PER_CASE * len(draws.case_ids)
+
+    def work() -> None:
+        while time.perf_counter() < deadline - 0.05 and not watch.stopped:
+            with state.lock:
+                drawn = None if state.stalled >= stall_limit else draws.draw(state.assignment)
+            if drawn is None:
+                return
+            kept = state.replace(anywhere, *drawn, deadline)
+            with state.lock:
+                state.stalled = 0 if kept else state.stalled + 1
+
+    run_in_threads([work] * max(1, threads))
     return Times(state.assignment, state.starts, state.dropped)
 
 
-#: Passes `polish` makes over the cases at most.
-POLISH_PASSES = 3
+def _around_dropped(instance: Instance, times: Times) -> list[tuple[set[str], bool]]:
+    """For each dropped step, its case with the cases busiest around the day of each of
+    its placed prerequisites (`focus_neighbourhood`), to place anywhere: a step dropped
+    for want of a clinician's time often needs another case moved to fit."""
+    rounds = []
+    for index in sorted(times.dropped):
+        for pred, _ in instance.tasks[index].preds:
+            if pred in times.assignment:
+                rounds.append((focus_neighbourhood(instance, times.assignment, pred), True))
+    return rounds
+
+
+#: `polish` stops after this many rounds per case in a row that keep nothing.
+POLISH_STALL_ROUNDS_PER_CASE = 2
 #: Times `polish` re-places a case again, kept off the days that did not pack.
 POLISH_RETRIES = 2
 
 
-class _Polish:
-    """The plan `polish` improves: assignment, clock times, dropped steps, objective and a
-    version that counts the changes kept (rounds in other threads compare it)."""
+class Snapshot(NamedTuple):
+    """The polish's plan as a round found it: assignment, starts and objective."""
 
-    def __init__(self, instance: Instance, times: Times) -> None:
+    assignment: Assignment
+    starts: dict[int, int]
+    value: int
+
+
+class _Polish:
+    """The plan `polish` improves: assignment, clock times, dropped steps, objective, a
+    version that counts the changes kept (rounds in other threads compare it) and, per
+    version, the days and cases its change touched."""
+
+    def __init__(self, instance: Instance, times: Times, watch: Watch | None = None) -> None:
         self.instance = instance
+        self.watch = watch or Watch()
         self.assignment, self.starts = dict(times.assignment), dict(times.starts)
         self.dropped = dict(times.dropped)
         self.value = penalised(instance, self.assignment)
         self.version = 0
+        self.history: list[tuple[set[int], set[str]]] = []
+        self.stalled = 0  # rounds in a row that kept nothing
         self.lock = threading.Lock()
 
-    def run_pass(
-        self, instance: Instance, case_ids: list[str], deadline: float, threads: int
-    ) -> None:
-        """Re-place each case once (`_Polish.replace` on `instance`), `threads` at a time,
-        offering each result (`offer`), until the deadline."""
-        pending = iter(case_ids)
-
-        def work() -> None:
-            while time.perf_counter() < deadline - 0.05:
-                with self.lock:
-                    case_id = next(pending, None)
-                    if case_id is None:
-                        return
-                self.replace(instance, case_id, deadline)
-
-        run_in_threads([work] * max(1, threads))
-
-    def replace(self, instance: Instance, case_id: str, deadline: float) -> None:
-        """Re-place one case (`replace_cases`) and offer the result. When a day it adds a
-        step to does not pack (the day-level model cannot see clock times, and its best
-        for the case is often the very day that failed), try again, up to
-        `POLISH_RETRIES` times, with each step left without a time kept off its day and
-        its case re-placed too."""
+    def replace(
+        self, instance: Instance, case_ids: set[str], anywhere: bool, deadline: float
+    ) -> bool:
+        """Re-place the cases (`replace_cases` on `instance`, anywhere in the horizon or
+        near their days) and offer the result; True when a change was kept. When a day it
+        adds a step to does not pack (the day-level model cannot see clock times, and its
+        best is often the very day that failed), try again, up to `POLISH_RETRIES` times,
+        with each step left without a time kept off its day and its case re-placed too."""
         avoid: dict[int, set[int]] = {}
-        chosen = {case_id}
+        chosen = set(case_ids)
         for _ in range(1 + POLISH_RETRIES):
             with self.lock:
                 base = self.with_dropped(chosen)
-                version = self.version
+                version, snapshot = self.version, self.snapshot()
             kept_off = dataclasses.replace(instance, avoid=avoid) if avoid else instance
-            candidate = replace_cases(kept_off, base, chosen, deadline)
-            with self.lock:
-                missing = self.offer(candidate, chosen, version)
+            candidate = replace_cases(kept_off, base, chosen, deadline, anywhere)
+            kept, missing = self._offer(candidate, chosen, version, snapshot)
             if not missing or candidate is None:
-                return
+                return kept
             for index in missing:
                 avoid.setdefault(index, set()).add(candidate[index][0])
             chosen |= {self.instance.tasks[i].case_id for i in missing}
+        return False
+
+    def snapshot(self) -> Snapshot:
+        """The plan now (call under the lock)."""
+        return Snapshot(self.assignment, self.starts, self.value)
 
     def with_dropped(self, case_ids: set[str]) -> Assignment:
         """The assignment with the cases' dropped steps on the horizon's last day, with
@@ -193,31 +241,119 @@ class _Polish:
         dropped = [i for i in self.dropped if tasks[i].case_id in case_ids]
         return hinted_anywhere(self.instance, self.assignment, dropped)
 
-    def offer(self, candidate: Assignment | None, case_ids: set[str], version: int) -> set[int]:
-        """Keep `candidate` (the cases re-placed on the plan of `version`) when it is
-        better and every day it adds a step to still packs; returns the steps on those
-        days left without a time (none when it was kept or was no better)."""
+    def offer(
+        self,
+        candidate: Assignment | None,
+        case_ids: set[str],
+        version: int,
+        snapshot: Snapshot | None = None,
+    ) -> set[int]:
+        """Keep `candidate` (the cases re-placed on the plan of `version`, which was
+        `snapshot` when given) when it is better and every day it adds a step to still
+        packs; returns the steps on those days left without a time (none when it was kept
+        or was no better)."""
+        return self._offer(candidate, case_ids, version, snapshot)[1]
+
+    def _offer(
+        self,
+        candidate: Assignment | None,
+        case_ids: set[str],
+        version: int,
+        snapshot: Snapshot | None,
+    ) -> tuple[bool, set[int]]:
+        """`offer`, and whether the candidate was kept. With a `snapshot` the days are
+        packed outside the lock; the result is carried onto the current plan when no
+        change kept since touched its days or cases, else packed again under the lock."""
         if candidate is None:
-            return set()
-        if version != self.version:
-            candidate = merged(self.instance, self.assignment, candidate, case_ids)
-            if candidate is None:
-                return set()
-        value = penalised(self.instance, candidate)
-        if value >= self.value:
-            return set()
-        assignment, starts = self.assignment, self.starts
+            return False, set()
+        if snapshot is not None:
+            if penalised(self.instance, candidate) >= snapshot.value:
+                return False, set()
+            days, packed, missing = self._pack(candidate, snapshot.assignment, snapshot.starts)
+            if missing:
+                return False, missing
+            base = snapshot.assignment
+            cases = {*case_ids, *_changed_cases(self.instance, base, candidate)}
+            with self.lock:
+                if not self._touched_since(version, days, cases):
+                    return self._carry(candidate, base, days, packed, cases), set()
+        with self.lock:
+            return self._offer_locked(candidate, case_ids, version)
+
+    def _pack(
+        self, candidate: Assignment, assignment: Assignment, starts: dict[int, int]
+    ) -> tuple[set[int], dict[int, int], set[int]]:
+        """The days `candidate` adds a step to (against `assignment`), their clock times
+        (`pack_days`, keeping the `starts` that still fit) and the steps left without."""
         days = {placed[0] for i, placed in candidate.items() if assignment.get(i) != placed}
         kept = {i: s for i, s in starts.items() if candidate.get(i) == assignment.get(i)}
         on_days = {i: s for i, s in kept.items() if candidate[i][0] in days}
         packed, missing = pack_days(self.instance, candidate, days, on_days)
+        return days, packed, missing
+
+    def _touched_since(self, version: int, days: set[int], cases: set[str]) -> bool:
+        return any(d & days or c & cases for d, c in self.history[version:])
+
+    def _carry(
+        self,
+        candidate: Assignment,
+        base: Assignment,
+        days: set[int],
+        packed: dict[int, int],
+        cases: set[str],
+    ) -> bool:
+        """Put the changes `candidate` makes to `base` onto the current plan, with the
+        clock times `packed` of the days it adds steps to (no change kept since touched
+        those days or cases, so they are the same there); True when that is better."""
+        changed = [i for i, placed in candidate.items() if base.get(i) != placed]
+        current = {**self.assignment, **{i: candidate[i] for i in changed}}
+        value = penalised(self.instance, current)
+        if value >= self.value:
+            return False
+        starts = {
+            i: s
+            for i, s in self.starts.items()
+            if current[i] == self.assignment.get(i) and current[i][0] not in days
+        }
+        self._commit(current, value, {**starts, **packed}, cases)
+        return True
+
+    def _offer_locked(
+        self, candidate: Assignment, case_ids: set[str], version: int
+    ) -> tuple[bool, set[int]]:
+        """`_offer` under the lock: a result built on an older plan is first carried
+        over onto the current one (`merged`), then its days are packed."""
+        if version != self.version:
+            candidate = merged(self.instance, self.assignment, candidate, case_ids)
+            if candidate is None:
+                return False, set()
+        value = penalised(self.instance, candidate)
+        if value >= self.value:
+            return False, set()
+        days, packed, missing = self._pack(candidate, self.assignment, self.starts)
         if missing:
-            return missing
-        self.starts = {**{i: s for i, s in kept.items() if i not in on_days}, **packed}
-        self.assignment, self.value = candidate, value
-        self.dropped = {i: why for i, why in self.dropped.items() if i not in candidate}
+            return False, missing
+        starts = {
+            i: s
+            for i, s in self.starts.items()
+            if candidate.get(i) == self.assignment.get(i) and candidate[i][0] not in days
+        }
+        cases = {*case_ids, *_changed_cases(self.instance, self.assignment, candidate)}
+        self._commit(candidate, value, {**starts, **packed}, cases)
+        return True, set()
+
+    def _commit(
+        self, assignment: Assignment, value: int, starts: dict[int, int], cases: set[str]
+    ) -> None:
+        """Keep a better plan (under the lock) and note the days and cases it touched."""
+        old = self.assignment
+        touched = {p[0] for i, p in assignment.items() if old.get(i) != p}
+        touched |= {p[0] for i, p in old.items() if assignment.get(i) != p}
+        self.assignment, self.starts, self.value = assignment, starts, value
+        self.dropped = {i: why for i, why in self.dropped.items() if i not in assignment}
         self.version += 1
-        return set()
+        self.history.append((touched, cases))
+        self.watch.report(objective=float(value))
 
 
 def _relieve_each(

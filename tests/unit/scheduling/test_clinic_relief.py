@@ -108,6 +108,28 @@ def test_polish_brings_a_case_pushed_weeks_late_back_and_keeps_every_clock_time(
     assert polish(instance, polished, time.perf_counter() + 10).assignment == polished.assignment
 
 
+def test_the_polish_reports_each_better_plan_and_stops_at_a_stop_request():
+    import time
+
+    from essence.scheduling.clinic_objective import penalised
+    from essence.scheduling.clinic_relief import polish
+    from essence.scheduling.progress import Watch
+
+    instance = small_instance(horizon_weeks=4)
+    assignment, _ = greedy_schedule(instance)
+    late = {i: (day + 14, ids) for i, (day, ids) in assignment.items()}
+    times = clock_times(instance, late, 0.5)
+    seen = []
+    watch = Watch(on_progress=seen.append)
+    polished = polish(instance, times, time.perf_counter() + 10, watch=watch)
+    assert seen[0].stage == "polish"
+    assert seen[-1].objective == penalised(instance, polished.assignment)
+    watch.stop.set()
+    started = time.perf_counter()
+    assert polish(instance, times, started + 10, watch=watch).assignment == late
+    assert time.perf_counter() - started < 1
+
+
 def polish_of_two_late_steps(step_minutes: int, roster_minutes: int):
     """Two cases of one step each for one psychologist, placed late (working days 10
     and 11): the polish state, the two steps and the working days."""
@@ -163,3 +185,60 @@ def test_polish_places_a_step_the_clock_times_dropped_again():
     assert set(polished.assignment) == {test, feedback} and not polished.dropped
     assert set(polished.starts) == {test, feedback}
     assert penalised(instance, polished.assignment) < penalised(instance, without.assignment)
+
+
+def test_a_polish_result_packed_on_an_older_plan_is_carried_over_unless_its_day_changed():
+    """Rounds pack their days outside the lock, on the plan they started from. A result
+    is carried onto the plan kept since when no change since touched its days or cases,
+    else packed again under the lock (and here refused: 360 of 300 minutes)."""
+    state, first, second, days = polish_of_two_late_steps(180, 300)
+    late = dict(state.assignment)
+    snapshot = state.snapshot()
+    assert state.offer({**late, first: (days[0], ("psy",))}, {"c1"}, 0, snapshot) == set()
+    assert state.version == 1
+    state.offer({**late, second: (days[0], ("psy",))}, {"c2"}, 0, snapshot)  # day 0 changed
+    assert state.assignment[second][0] == days[11] and state.version == 1
+    state.offer({**late, second: (days[1], ("psy",))}, {"c2"}, 0, snapshot)
+    assert state.assignment == {first: (days[0], ("psy",)), second: (days[1], ("psy",))}
+    assert set(state.starts) == {first, second} and state.version == 2
+    assert state.history == [({days[0], days[10]}, {"c1"}), ({days[1], days[11]}, {"c2"})]
+
+
+def test_polish_places_a_dropped_step_that_needs_another_case_moved_first():
+    """The psychologist has an hour a day, Monday to Wednesday. The first family cannot
+    come on Mondays, so its test is on Tuesday and its feedback needs Wednesday, which
+    the second case holds; the feedback was dropped. Re-placing the first case alone
+    finds no day; the polish first tries it with the cases busiest around its test."""
+    import time
+    from datetime import timedelta
+
+    from essence.domain.family import FamilyNeeds
+    from essence.scheduling.clinic_relief import _around_dropped, polish
+    from tests.unit.scheduling.clinic_factories import START
+
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    exam = template(step("exam", "psychologist", minutes=60))
+    away = ((START + timedelta(days=3), START + timedelta(days=27)),)
+    instance = build_instance(
+        [
+            case("c1", pathway, needs=FamilyNeeds(blocked_weekdays=frozenset({0}))),
+            case("c2", exam),
+        ],
+        [clinician("psy", "psychologist", minutes=60, absences=away)],
+        settings(horizon_weeks=4),
+    )
+    test, feedback, other = (t.index for t in instance.tasks)
+    placed = {test: (1, ("psy",)), other: (2, ("psy",))}
+    times = clock_times(instance, placed, 0.5)
+    dropped = Times(times.assignment, times.starts, {feedback: "no time"})
+    assert _around_dropped(instance, dropped) == [({"c1", "c2"}, True)]
+    polished = polish(instance, dropped, time.perf_counter() + 10)
+    assert polished.assignment == {
+        test: (1, ("psy",)),
+        feedback: (2, ("psy",)),
+        other: (0, ("psy",)),
+    }
+    assert not polished.dropped and set(polished.starts) == {test, feedback, other}
