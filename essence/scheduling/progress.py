@@ -21,7 +21,7 @@ class Progress:
 
     Attributes:
         elapsed_s: Seconds since planning started.
-        stage: "greedy", "cpsat", "lns", "clock times" or "done".
+        stage: "greedy", "cpsat", "lns", "clock times", "polish" or "done".
         objective: Best objective so far (cost points), None before the first plan.
         bound: Best lower bound so far (the better of ours and CP-SAT's), or None.
     """
@@ -69,13 +69,17 @@ class Watch:
     def report(
         self, stage: str | None = None, objective: float | None = None, bound: float | None = None
     ) -> None:
-        """Record a new stage, a better objective or a better bound, and report it."""
+        """Record a new stage, a better objective or a better bound, and report it. At
+        stage "done" the plan's own objective and bound are kept as they are (clock times
+        can cost points the day-level search did not see)."""
         with self._lock:
             if stage:
                 self.stage = stage
-            if objective is not None and (self.objective is None or objective < self.objective):
+            final = stage == "done"
+            better = self.objective is None or (objective or 0) < self.objective
+            if objective is not None and (final or better):
                 self.objective = objective
-            if bound is not None and (self.bound is None or bound > self.bound):
+            if bound is not None and (final or self.bound is None or bound > self.bound):
                 self.bound = bound
             progress = Progress(
                 time.perf_counter() - self.started, self.stage, self.objective, self.bound

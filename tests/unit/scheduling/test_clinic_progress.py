@@ -42,6 +42,17 @@ def test_a_stop_request_ends_the_search_early_and_keeps_a_clean_plan():
     assert seen[0].objective is not None and seen[0].bound is not None
     assert seen[-1].stage == "done"
     assert seen[-1].gap is not None and 0 <= seen[-1].gap <= 1
+    # The last line shows the plan's own figures, not a day-level best it did not keep.
+    assert (seen[-1].objective, seen[-1].bound) == (plan.report.objective, plan.report.best_bound)
+
+
+def test_the_final_report_keeps_the_plans_figures_even_when_worse_than_the_best_seen():
+    watch = Watch()
+    watch.report(stage="lns", objective=100.0, bound=80.0)
+    watch.report(objective=120.0, bound=70.0)
+    assert (watch.objective, watch.bound) == (100.0, 80.0)
+    watch.report(stage="done", objective=101.0, bound=79.0)
+    assert (watch.objective, watch.bound) == (101.0, 79.0)
 
 
 def test_the_live_line_names_elapsed_best_bound_and_gap():
