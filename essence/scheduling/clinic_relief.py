@@ -115,10 +115,12 @@ def polish(
     """A plan with clock times made better by LNS rounds whose every kept change still
     gives each step a clock time, until the deadline (or until it comes to rest).
 
-    First each case alone is placed again anywhere in the horizon (`replace_cases`),
-    beginning with the cases the clock-time stage changed (their steps dropped, or moved
-    from their day in `before`, the day-level plan) since they lost most; then the
-    rounds go on with the search's neighbourhoods (`clinic_cpsat.Neighbourhoods`). A
+    First each step the clock-time stage dropped is placed again anywhere in the horizon
+    with its case and the cases busiest around its prerequisites (`_around_dropped`);
+    then each case alone (`replace_cases`), beginning with the cases the clock-time stage
+    changed (their steps dropped, or moved from their day in `before`, the day-level
+    plan) since they lost most; then the rounds go on with the search's neighbourhoods
+    (`clinic_cpsat.Neighbourhoods`). A
     result is kept when the objective falls and every day it adds a step to still packs
     (`clinic_times.pack_days`); packing runs outside the lock, so rounds in other threads
     go on meanwhile. The day-level search cannot see clock times, so a plan polished this
@@ -310,12 +312,7 @@ class _Polish:
         value = penalised(self.instance, current)
         if value >= self.value:
             return False
-        starts = {
-            i: s
-            for i, s in self.starts.items()
-            if current[i] == self.assignment.get(i) and current[i][0] not in days
-        }
-        self._commit(current, value, {**starts, **packed}, cases)
+        self._commit(current, value, {**self._starts_kept(current, days), **packed}, cases)
         return True
 
     def _offer_locked(
@@ -333,14 +330,19 @@ class _Polish:
         days, packed, missing = self._pack(candidate, self.assignment, self.starts)
         if missing:
             return False, missing
-        starts = {
-            i: s
-            for i, s in self.starts.items()
-            if candidate.get(i) == self.assignment.get(i) and candidate[i][0] not in days
-        }
+        starts = self._starts_kept(candidate, days)
         cases = {*case_ids, *_changed_cases(self.instance, self.assignment, candidate)}
         self._commit(candidate, value, {**starts, **packed}, cases)
         return True, set()
+
+    def _starts_kept(self, new: Assignment, days: set[int]) -> dict[int, int]:
+        """The starts of the steps `new` leaves where they are, on days other than `days`
+        (those are packed again)."""
+        return {
+            i: s
+            for i, s in self.starts.items()
+            if new.get(i) == self.assignment[i] and new[i][0] not in days
+        }
 
     def _commit(
         self, assignment: Assignment, value: int, starts: dict[int, int], cases: set[str]
