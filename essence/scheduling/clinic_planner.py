@@ -51,16 +51,17 @@ STAGE_TWO_MAX_S = 2.5
 #: most `RELIEF_MAX_S` seconds. A relief round (a day-level re-solve and clock times again)
 #: takes about two seconds on 60 cases and often scores worse than the repair
 #: (`clinic_times.repair` tries other teams and moves a step aside first), so big plans
-#: keep little for it and give the time to the search.
+#: keep little for it and give the time to the search. Without it (its second to the
+#: polish) `clinic_scale` gave 155.3k (12 runs, 10 within 15 %) against 155.0k (11 within).
 RELIEF_SHARE = 0.1
 RELIEF_MAX_S = 1.0
 #: Share of the budget kept for polishing the plan with clock times (`clinic_relief.polish`:
 #: LNS rounds that keep only changes whose days still pack), with `POLISH_THREADS`
 #: rounds at a time (at most `settings.workers`); none in deterministic mode (no polish).
 #: The day-level search gains fastest in its first seconds and then loses 1-5k points at
-#: clock times in some runs; the polish cannot lose any. On `clinic_scale` (eight solver
-#: seeds each) 45 % gave a mean objective of 154.4k (sd 0.7k, all within 15 % of the
-#: bound); 10 % (at most 3 s) 155.9k (sd 1.4k, half within). In a harness of the two
+#: clock times in some runs; the polish cannot lose any. On `clinic_scale` 45 % gave a
+#: mean objective of 154.9k (30 runs, 26 within 15 % of the bound); 10 % (at most 3 s)
+#: 155.8k (9 runs, 5 within); 55 % 155.0k (12 runs, 9 within). In a harness of the two
 #: alone (26 s, four seeds each), 8, 12 and 16 s of search before it were alike.
 POLISH_SHARE = 0.45
 POLISH_THREADS = 2
