@@ -135,6 +135,8 @@ def signed_in(browser: Any, served: Served, user_id: str | None, width: int = 13
         page.fill("input[name=password]", served.web.passwords[user_id])
         page.click("form.narrow button[type=submit]")
         page.wait_for_selector("[data-testid=who]")
+        # htmx is a deferred script: typing before it has run sends no live search.
+        page.wait_for_load_state("load")
     return page
 
 
