@@ -72,10 +72,12 @@ def test_the_checkpoint_checks_the_best_while_the_rounds_go_on_and_focuses_them(
         return [first]
 
     started = time.perf_counter()
-    improved = improve_with_lns(instance, assignment, started + 5, checkpoint=checkpoint)
+    # 8 s: the first checkpoint then comes at about 3 s with 5 s left. With 5 s it came
+    # at 2.7 s and needed 2 s left, a margin a loaded CI machine sometimes ate.
+    improved = improve_with_lns(instance, assignment, started + 8, checkpoint=checkpoint)
     assert checked and all(set(best) == set(assignment) for best in checked)
     assert improved[first][0] not in instance.avoid[first]
-    assert time.perf_counter() - started < 6  # the check ends within the search's time
+    assert time.perf_counter() - started < 9  # the check ends within the search's time
 
 
 def test_a_clock_checkpoint_keeps_its_best_plan_and_avoids_the_days_that_lost_a_step():
