@@ -269,7 +269,8 @@ class _Polish:
         if candidate is None:
             return False, set()
         if snapshot is not None:
-            if penalised(self.instance, candidate) >= snapshot.value:
+            value = penalised(self.instance, candidate)
+            if value >= snapshot.value:
                 return False, set()
             days, packed, missing = self._pack(candidate, snapshot.assignment, snapshot.starts)
             if missing:
@@ -278,7 +279,7 @@ class _Polish:
             cases = {*case_ids, *_changed_cases(self.instance, base, candidate)}
             with self.lock:
                 if not self._touched_since(version, days, cases):
-                    return self._carry(candidate, base, days, packed, cases), set()
+                    return self._carry(candidate, base, days, packed, cases, value), set()
         with self.lock:
             return self._offer_locked(candidate, case_ids, version)
 
@@ -303,16 +304,20 @@ class _Polish:
         days: set[int],
         packed: dict[int, int],
         cases: set[str],
+        value: int,
     ) -> bool:
-        """Put the changes `candidate` makes to `base` onto the current plan, with the
-        clock times `packed` of the days it adds steps to (no change kept since touched
-        those days or cases, so they are the same there); True when that is better."""
-        changed = [i for i, placed in candidate.items() if base.get(i) != placed]
-        current = {**self.assignment, **{i: candidate[i] for i in changed}}
-        value = penalised(self.instance, current)
+        """Put the changes `candidate` (objective `value`) makes to `base` onto the current
+        plan, with the clock times `packed` of the days it adds steps to (no change kept
+        since touched those days or cases, so they are the same there); True when that is
+        better. When nothing was kept since, the current plan is `base` and the result is
+        `candidate` itself."""
+        if self.assignment is not base:
+            changed = [i for i, placed in candidate.items() if base.get(i) != placed]
+            candidate = {**self.assignment, **{i: candidate[i] for i in changed}}
+            value = penalised(self.instance, candidate)
         if value >= self.value:
             return False
-        self._commit(current, value, {**self._starts_kept(current, days), **packed}, cases)
+        self._commit(candidate, value, {**self._starts_kept(candidate, days), **packed}, cases)
         return True
 
     def _offer_locked(

@@ -76,8 +76,9 @@ class Watch:
             if stage:
                 self.stage = stage
             final = stage == "done"
-            better = self.objective is None or (objective or 0) < self.objective
-            if objective is not None and (final or better):
+            if objective is not None and (
+                final or self.objective is None or objective < self.objective
+            ):
                 self.objective = objective
             if bound is not None and (final or self.bound is None or bound > self.bound):
                 self.bound = bound
