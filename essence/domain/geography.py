@@ -7,6 +7,7 @@ equity reports; scenarios may override them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from essence.domain.errors import InvalidInput
 from essence.domain.messages import N_
@@ -63,11 +64,13 @@ def municipality(name: str) -> Municipality:
     return found
 
 
+@lru_cache(maxsize=4096)
 def road_km(origin: str, destination: str) -> int:
     """Estimated road km between two municipalities, routed via Umeå unless one is Umeå.
 
     A coarse but monotone estimate (the table only has distances to Umeå): for two places
     on the same side it takes the difference, never less than 20 km between distinct places.
+    Cached: the planner's search asks for the same few pairs many thousand times a second.
     """
     if origin.casefold() == destination.casefold():
         return 0

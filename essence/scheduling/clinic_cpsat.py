@@ -164,7 +164,12 @@ def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_windo
         high = min(cm.instance.horizon - 1, hint_day + settings.window_after_days)
         if full_window:
             low, high = start, cm.instance.horizon - 1
-        days = [d for d in range(low, high + 1) if _day_possible(cm, task, d) or d == hint_day]
+        fitting = {}
+        for day in range(low, high + 1):
+            fits = _fitting_clinicians(cm, task, day, with_family=day != hint_day)
+            if fits is not None:
+                fitting[day] = fits
+        days = list(fitting)
         avoid = cm.instance.avoid.get(task.index, set())
         days = [d for d in days if d not in avoid] or days
         cm.windows[task.index] = days
@@ -174,12 +179,14 @@ def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_windo
         day_var = model.new_int_var_from_domain(
             cp_model.Domain.from_values(days), f"day_{task.index}"
         )
-        model.add(day_var == sum(d * cm.y[(task.index, d)] for d in days))
+        model.add(
+            day_var == cp_model.LinearExpr.weighted_sum([cm.y[(task.index, d)] for d in days], days)
+        )
         cm.day[task.index] = day_var
-        for slot, candidates in enumerate(task.candidates):
+        for slot in range(len(task.candidates)):
             for day in days:
-                slot_vars = [_a_var(cm, task, slot, c, day) for c in candidates]
-                model.add(sum(v for v in slot_vars if v is not None) == cm.y[(task.index, day)])
+                slot_vars = [_a_var(cm, task, slot, c, day) for c in fitting[day][slot]]
+                model.add(cp_model.LinearExpr.sum(slot_vars) == cm.y[(task.index, day)])
         _clinicians_distinct_within_step(cm, task)
 
 
@@ -198,18 +205,26 @@ def _earliest_days(cm: ClinicModel) -> dict[int, int]:
     return earliest
 
 
-def _day_possible(cm: ClinicModel, task: Task, day: int) -> bool:
-    if not family_fits(cm.instance, cm.fixed_load, task, day):
-        return False
-    return all(
-        any(clinician_fits(cm.instance, cm.fixed_load, task, c, day) for c in candidates)
-        for candidates in task.candidates
-    )
-
-
-def _a_var(cm: ClinicModel, task: Task, slot: int, clinician_id: str, day: int) -> Var | None:
-    if not clinician_fits(cm.instance, cm.fixed_load, task, clinician_id, day):
+def _fitting_clinicians(
+    cm: ClinicModel, task: Task, day: int, with_family: bool = True
+) -> list[list[str]] | None:
+    """Per profession slot, the candidates with room for the task on `day` around the
+    fixed load; None when the day is not possible (a slot without one, or, `with_family`,
+    the family's day is full). The greedy's own day is kept even when not possible (the
+    model must accept its hint), with whoever fits."""
+    if with_family and not family_fits(cm.instance, cm.fixed_load, task, day):
         return None
+    fitting = []
+    for candidates in task.candidates:
+        fits = [c for c in candidates if clinician_fits(cm.instance, cm.fixed_load, task, c, day)]
+        if not fits and with_family:
+            return None
+        fitting.append(fits)
+    return fitting
+
+
+def _a_var(cm: ClinicModel, task: Task, slot: int, clinician_id: str, day: int) -> Var:
+    """The variable of the clinician (who has room, `_fitting_clinicians`) filling the slot."""
     var = cm.model.new_bool_var(f"a_{task.index}_{slot}_{clinician_id}_{day}")
     cm.a[(task.index, slot, clinician_id, day)] = var
     if crowds_trip_day(cm.instance, cm.fixed_load, task, clinician_id, day):
@@ -254,13 +269,19 @@ def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
     for (clinician_id, day), items in by_day.items():
         key = (clinician_id, day)
         fixed_minutes = cm.fixed_load.minutes[key]
-        minutes = sum(task.staff_minutes * var for task, var in items)
+        variables = [var for _, var in items]
+        minutes = weighted(variables, [task.staff_minutes for task, _ in items])
         model.add(minutes <= max(0, instance.capacity[clinician_id][day] - fixed_minutes))
         trips = _trip_vars(cm, clinician_id, day, items)
-        travel = sum(instance.trip_block_minutes(clinician_id, m) * v for m, v in trips.items())
-        slots = sum(instance.slot_minutes(task) * var for task, var in items)
+        slots_and_travel = weighted(
+            [*variables, *trips.values()],
+            [
+                *(instance.slot_minutes(task) for task, _ in items),
+                *(instance.trip_block_minutes(clinician_id, m) for m in trips),
+            ],
+        )
         spare = instance.span[clinician_id][day] - cm.fixed_load.slot[key]
-        model.add(slots + travel <= max(0, spare - cm.fixed_load.travel_minutes[key]))
+        model.add(slots_and_travel <= max(0, spare - cm.fixed_load.travel_minutes[key]))
         if trips:
             model.add_at_most_one(trips.values())
             for task, var in items:
@@ -270,6 +291,11 @@ def add_clinician_minutes_and_travel(cm: ClinicModel) -> None:
                     crowded = model.new_bool_var(f"crowded_{task.index}_{clinician_id}")
                     model.add(var + sum(trips.values()) <= 1 + crowded)
                     cm.objective_terms.append(CROWDED_POINTS * crowded)
+
+
+def weighted(variables: list[Var], coefficients: list[int]) -> cp_model.LinearExprT:
+    """The sum of coefficient times variable (built at once: faster than `sum()`)."""
+    return cp_model.LinearExpr.weighted_sum(variables, coefficients)
 
 
 def _trip_vars(
@@ -297,7 +323,8 @@ def _trip_vars(
             if t.destination == destination and cm.instance.needs_trip(t, clinician_id)
         ]
         # Redundant with the implications; tightens the LP bound on staff km.
-        cm.model.add(sum(t.staff_minutes * v for t, v in there) <= capacity * trip)
+        there_minutes = [t.staff_minutes for t, _ in there]
+        cm.model.add(weighted([*(v for _, v in there), trip], [*there_minutes, -capacity]) <= 0)
     return trips
 
 
@@ -317,16 +344,16 @@ def add_family_day_limits(cm: ClinicModel) -> None:
         _one_place_per_visit(cm, case_id, day, items)
         limit = cm.instance.family_limit(case_id)
         spare = max(0, limit - cm.fixed_load.family_minutes[(case_id, day)])
-        minutes = sum(t.family_minutes * v for t, v in items)
+        variables, family_minutes = [v for _, v in items], [t.family_minutes for t, _ in items]
         if day in cm.fixed_load.family_days[case_id]:
-            cm.model.add(minutes <= spare)
+            cm.model.add(weighted(variables, family_minutes) <= spare)
             continue
         visit = cm.model.new_bool_var(f"visit_{case_id}_{day}")
         cm.family_day[(case_id, day)] = visit
         for _, var in items:
             cm.model.add_implication(var, visit)
         # minutes <= spare * visit is the same rule, but gives the LP bound visit days.
-        cm.model.add(minutes <= spare * visit)
+        cm.model.add(weighted([*variables, visit], [*family_minutes, -spare]) <= 0)
         cm.objective_terms.append(weight * visit)
 
 
@@ -430,13 +457,14 @@ def add_hints(cm: ClinicModel, assignment: Assignment) -> None:
     """Hint every variable with the given (greedy) assignment: a complete solution."""
     model, instance = cm.model, cm.instance
     model.clear_hints()
-    for (index, day), var in cm.y.items():
-        model.add_hint(var, assignment[index][0] == day)
-    for index, var in cm.day.items():
-        model.add_hint(var, assignment[index][0])
-    for (index, slot, clinician_id, day), var in cm.a.items():
-        placed = assignment[index]
-        model.add_hint(var, placed[0] == day and placed[1][slot] == clinician_id)
+    hints: list[tuple[Var, int]] = [
+        (var, assignment[index][0] == day) for (index, day), var in cm.y.items()
+    ]
+    hints += [(var, assignment[index][0]) for index, var in cm.day.items()]
+    hints += [
+        (var, assignment[index][0] == day and assignment[index][1][slot] == clinician_id)
+        for (index, slot, clinician_id, day), var in cm.a.items()
+    ]
     trips, visits, used = set(), set(), set()
     for task in cm.free:
         day, clinician_ids = assignment[task.index]
@@ -446,19 +474,27 @@ def add_hints(cm: ClinicModel, assignment: Assignment) -> None:
             used.add((task.case_id, profession.value, clinician_id))
             if instance.needs_trip(task, clinician_id):
                 trips.add((clinician_id, day, task.destination or ""))
-    for key, var in cm.trip.items():
-        model.add_hint(var, key in trips)
-    for key, var in cm.family_day.items():
-        model.add_hint(var, key in visits)
-    for key, var in cm.used.items():
-        model.add_hint(var, key in used)
-    for index, var in cm.moved.items():
-        model.add_hint(var, moved(instance, instance.tasks[index], assignment[index]))
+    hints += [(var, key in trips) for key, var in cm.trip.items()]
+    hints += [(var, key in visits) for key, var in cm.family_day.items()]
+    hints += [(var, key in used) for key, var in cm.used.items()]
+    hints += [
+        (var, moved(instance, instance.tasks[index], assignment[index]))
+        for index, var in cm.moved.items()
+    ]
     for index, (late_90, late_140) in cm.late.items():
         task = instance.tasks[index]
         lead = assignment[index][0] + lead_offset_days(instance, task.case_id)
-        model.add_hint(late_90, max(0, lead - 90))
-        model.add_hint(late_140, max(0, lead - 140))
+        hints += [(late_90, max(0, lead - 90)), (late_140, max(0, lead - 140))]
+    _add_hints_at_once(model, hints)
+
+
+def _add_hints_at_once(model: cp_model.CpModel, hints: list[tuple[Var, int]]) -> None:
+    """`model.add_hint` for each (variable, value), in one go: an LNS round hints some
+    thousand variables, and one call each took a tenth of the round's Python time. Every
+    variable here is a plain (not negated) one."""
+    hint = model.proto.solution_hint
+    hint.vars.extend([var.index for var, _ in hints])
+    hint.values.extend([int(value) for _, value in hints])
 
 
 def extract(cm: ClinicModel, report: SolveReport) -> Assignment:
@@ -1001,7 +1037,7 @@ def _lns_round(
         if task.index not in assignment or task.fixed or task.case_id in chosen:
             tasks.append(task)
         else:
-            tasks.append(dataclasses.replace(task, fixed=True, preds=[]))
+            tasks.append(instance.fixed_copy(task))
     sub = dataclasses.replace(instance, tasks=tasks)
     if instance.settings.deterministic:
         budget = deterministic_round_s(instance.settings)

@@ -6,6 +6,7 @@ and steps that cannot be placed at all into `Unscheduled` entries with a reason.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,18 @@ class Instance:
     unscheduled: list[Unscheduled] = field(default_factory=list)
     done_day: dict[tuple[str, str], int] = field(default_factory=dict)
     avoid: dict[int, set[int]] = field(default_factory=dict)
+    _fixed_copies: dict[int, tuple[Task, Task]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def fixed_copy(self, task: Task) -> Task:
+        """The task as a fixed constant without prerequisites (an LNS round fixes every
+        case it does not re-solve), made once per task: rounds ask for hundreds a time."""
+        cached = self._fixed_copies.get(task.index)
+        if cached is None or cached[0] is not task:
+            cached = (task, dataclasses.replace(task, fixed=True, preds=[]))
+            self._fixed_copies[task.index] = cached
+        return cached[1]
 
     def index_of(self, day: date) -> int:
         """Day index of a calendar day (may be negative or beyond the horizon)."""

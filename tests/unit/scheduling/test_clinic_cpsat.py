@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from types import SimpleNamespace
+
+from ortools.sat.python import cp_model
 
 from essence.domain.calendar import is_working_day
 from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_cpsat import (
     CHECKPOINT_MIN_GAP_S,
     CHECKPOINTS_AT,
+    build_model,
     checkpoint_times,
+    extract,
     solve_day_level,
 )
 from essence.scheduling.clinic_greedy import greedy_schedule
@@ -79,6 +84,30 @@ def test_cpsat_objective_equals_the_evaluated_assignment():
     best, report, _ = solve_day_level(instance, greedy)
     assert report.objective == evaluate(instance, best)
     assert evaluate(instance, best) <= evaluate(instance, greedy)
+
+
+def test_the_hints_are_a_solution_the_model_accepts_as_it_is():
+    cases = [
+        case("c1", default_template()),
+        case("c2", default_template(), municipality="Lycksele", team_travels=True),
+    ]
+    instance = build_instance(cases, default_team(), settings(horizon_weeks=8))
+    greedy, _ = greedy_schedule(instance)
+    cm = build_model(instance, greedy)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    assert solver.solve(cm.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert extract(cm, SimpleNamespace(value=solver.value)) == greedy  # type: ignore[arg-type]
+
+
+def test_an_lns_round_fixes_each_other_task_by_one_copy_made_once():
+    instance = build_instance([case("c1", split_pathway())], default_team(), settings())
+    task = instance.tasks[-1]
+    copy = instance.fixed_copy(task)
+    assert copy.fixed and copy.preds == [] and copy.key == task.key
+    assert instance.fixed_copy(task) is copy
+    assert not task.fixed and task.preds  # the task itself is unchanged
 
 
 def default_team():
