@@ -179,9 +179,7 @@ def add_day_and_clinician_choice(cm: ClinicModel, greedy: Assignment, full_windo
         day_var = model.new_int_var_from_domain(
             cp_model.Domain.from_values(days), f"day_{task.index}"
         )
-        model.add(
-            day_var == cp_model.LinearExpr.weighted_sum([cm.y[(task.index, d)] for d in days], days)
-        )
+        model.add(day_var == weighted([cm.y[(task.index, d)] for d in days], days))
         cm.day[task.index] = day_var
         for slot in range(len(task.candidates)):
             for day in days:
