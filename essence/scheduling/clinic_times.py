@@ -592,8 +592,11 @@ def make_room(
         ),
         key=lambda i: (instance.tasks[i].minutes, i),
     )
+    on_day = {i: placed for i, placed in assignment.items() if placed[0] == day}
     for other in others[:MAX_STEPS_MOVED_ASIDE]:
         trial = {i: start for i, start in starts.items() if i != other}
+        if not _fits_without(instance, on_day, trial, task):
+            continue
         load = _load_of(instance, assignment, trial)  # earlier repairs may use the room
         if not family_fits(instance, load, task, day) or not all(
             clinician_fits(instance, load, task, c, day) for c in clinician_ids
@@ -615,6 +618,26 @@ def make_room(
         starts.update(trial)
         return clock, load
     return None
+
+
+def _fits_without(
+    instance: Instance, on_day: Assignment, trial: dict[int, int], task: Task
+) -> bool:
+    """The checks `make_room` makes on the task's day, on that day's steps alone: the load
+    and clock of a day depend on that day's steps only, so a day that fails here fails
+    the same checks with the whole plan (which take a rebuild of every day)."""
+    day, clinician_ids = on_day[task.index]
+    trial = {i: start for i, start in trial.items() if i in on_day}
+    load = _load_of(instance, on_day, trial)
+    if not family_fits(instance, load, task, day) or not all(
+        clinician_fits(instance, load, task, c, day) for c in clinician_ids
+    ):
+        return False
+    clock = _rebuild(instance, on_day, trial)
+    if not _trips_ready(instance, clock, task, day, clinician_ids):
+        return False
+    low, high = same_day_bounds(instance, on_day, trial, task, day)
+    return clock.earliest(task, day, clinician_ids, low, high) is not None
 
 
 def ancestors(instance: Instance, index: int) -> list[int]:
