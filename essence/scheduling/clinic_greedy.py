@@ -53,14 +53,15 @@ class DayLoad:
         """Record a task placed on `day` with `clinician_ids`."""
         for profession, clinician_id in zip(task.step.professions, clinician_ids, strict=True):
             key = (clinician_id, day)
+            costs = instance.day_costs(task, clinician_id)
             self.minutes[key] += task.staff_minutes
-            self.slot[key] += instance.slot_minutes(task)
-            if instance.needs_trip(task, clinician_id) and key not in self.trip:
-                self.trip[key] = task.destination or ""
-                self.travel_minutes[key] = instance.trip_block_minutes(clinician_id, self.trip[key])
-            if instance.at_base_in_person(task, clinician_id):
+            self.slot[key] += costs.slot_minutes
+            if costs.trip is not None and key not in self.trip:
+                self.trip[key] = costs.trip
+                self.travel_minutes[key] = costs.trip_block_minutes
+            if costs.at_base_in_person:
                 self.base_in_person[key] += 1
-            if instance.is_crowded(task, clinician_id):
+            if costs.crowded:
                 self.crowded[key] += 1
             if clinician_id not in self.used[(task.case_id, profession)]:
                 self.used[(task.case_id, profession)].append(clinician_id)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from essence.domain.calendar import add_working_days
 from essence.domain.errors import InvalidInput, NotFound
@@ -89,6 +90,24 @@ class Task:
         return self.step.milestone == "feedback"
 
 
+class DayCosts(NamedTuple):
+    """What one task adds to one clinician's day (`Instance.day_costs`).
+
+    Attributes:
+        slot_minutes: Minutes on the clock grid (`Instance.slot_minutes`).
+        trip: The municipality the clinician drives to for it, or None.
+        trip_block_minutes: Minutes that trip takes of the day (0 without one).
+        at_base_in_person: Held in person at the clinician's base.
+        crowded: A crowded step for the clinician (`Instance.is_crowded`).
+    """
+
+    slot_minutes: int
+    trip: str | None
+    trip_block_minutes: int
+    at_base_in_person: bool
+    crowded: bool
+
+
 @dataclass
 class Instance:
     """Everything the greedy, CP-SAT and clock-time stages need, in day indexes.
@@ -127,6 +146,9 @@ class Instance:
     _fixed_copies: dict[int, tuple[Task, Task]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _day_costs: dict[tuple[int, str], DayCosts] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def fixed_copy(self, task: Task) -> Task:
         """The task as a fixed constant without prerequisites (an LNS round fixes every
@@ -136,6 +158,25 @@ class Instance:
             cached = (task, dataclasses.replace(task, fixed=True, preds=[]))
             self._fixed_copies[task.index] = cached
         return cached[1]
+
+    def day_costs(self, task: Task, clinician_id: str) -> DayCosts:
+        """What the task adds to the clinician's day (`DayCosts`), worked out once per task
+        and clinician: day loads are built thousands of times a second in the search."""
+        key = (task.index, clinician_id)
+        costs = self._day_costs.get(key)
+        if costs is None:
+            trip = task.destination or "" if self.needs_trip(task, clinician_id) else None
+            costs = DayCosts(
+                slot_minutes=self.slot_minutes(task),
+                trip=trip,
+                trip_block_minutes=0
+                if trip is None
+                else self.trip_block_minutes(clinician_id, trip),
+                at_base_in_person=self.at_base_in_person(task, clinician_id),
+                crowded=self.is_crowded(task, clinician_id),
+            )
+            self._day_costs[key] = costs
+        return costs
 
     def index_of(self, day: date) -> int:
         """Day index of a calendar day (may be negative or beyond the horizon)."""
