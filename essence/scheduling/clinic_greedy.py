@@ -80,18 +80,19 @@ def clinician_fits(
     key = (clinician_id, day)
     if capacity <= 0 or load.minutes[key] + task.staff_minutes > capacity:
         return False
+    costs = instance.day_costs(task, clinician_id)
     extra_travel = 0
-    if instance.needs_trip(task, clinician_id):
-        if key in load.trip and load.trip[key] != task.destination:
+    if costs.trip is not None:
+        trip = load.trip.get(key)
+        if trip is not None and trip != task.destination:
             return False
-        if key not in load.trip:
+        if trip is None:
             if load.base_in_person[key] > 0:
                 return False
-            extra_travel = instance.trip_block_minutes(clinician_id, task.destination or "")
-    elif instance.at_base_in_person(task, clinician_id) and key in load.trip:
+            extra_travel = costs.trip_block_minutes
+    elif costs.at_base_in_person and key in load.trip:
         return False
-    slot = instance.slot_minutes(task)
-    used = load.slot[key] + slot + load.travel_minutes[key] + extra_travel
+    used = load.slot[key] + costs.slot_minutes + load.travel_minutes[key] + extra_travel
     return used <= instance.span[clinician_id][day]
 
 
@@ -102,11 +103,10 @@ def crowds_trip_day(
     the same day of the clinician, given `load` (the CP-SAT model counts such a step at
     `CROWDED_POINTS`; the greedy, whose every step must find a day, does not)."""
     key = (clinician_id, day)
-    if instance.is_crowded(task, clinician_id):
+    costs = instance.day_costs(task, clinician_id)
+    if costs.crowded:
         return key in load.trip
-    return (
-        instance.needs_trip(task, clinician_id) and key not in load.trip and load.crowded[key] > 0
-    )
+    return costs.trip is not None and key not in load.trip and load.crowded[key] > 0
 
 
 def family_fits(instance: Instance, load: DayLoad, task: Task, day: int) -> bool:
