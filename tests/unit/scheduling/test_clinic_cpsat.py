@@ -110,6 +110,29 @@ def test_an_lns_round_fixes_each_other_task_by_one_copy_made_once():
     assert not task.fixed and task.preds  # the task itself is unchanged
 
 
+def test_the_day_costs_worked_out_once_agree_with_the_instance_rules():
+    cases = [
+        case("c1", default_template()),
+        case("c2", default_template(), municipality="Lycksele", team_travels=True),
+    ]
+    instance = build_instance(cases, default_team(), settings(horizon_weeks=8))
+    for task in instance.tasks:
+        for clinician_id in {c for slot in task.candidates for c in slot}:
+            costs = instance.day_costs(task, clinician_id)
+            travels = instance.needs_trip(task, clinician_id)
+            assert costs.trip == (task.destination if travels else None)
+            assert costs.trip_block_minutes == (
+                instance.trip_block_minutes(clinician_id, task.destination) if travels else 0
+            )
+            assert costs.slot_minutes == instance.slot_minutes(task)
+            assert costs.at_base_in_person == instance.at_base_in_person(task, clinician_id)
+            assert costs.crowded == instance.is_crowded(task, clinician_id)
+            assert instance.day_costs(task, clinician_id) is costs
+    assert any(
+        instance.day_costs(t, c).trip for t in instance.tasks for s in t.candidates for c in s
+    )
+
+
 def default_team():
     return [
         clinician("co-1", "coordinator"),
