@@ -595,20 +595,14 @@ def make_room(
     on_day = {i: placed for i, placed in assignment.items() if placed[0] == day}
     for other in others[:MAX_STEPS_MOVED_ASIDE]:
         trial = {i: start for i, start in starts.items() if i != other}
-        if not _fits_without(instance, on_day, trial, task):
+        # A day's load and clock depend on that day's steps only: try the day alone first
+        # (cheap), and the whole plan (a rebuild of every day) only when the day fits.
+        if _start_on_its_day(instance, on_day, trial, task) is None:
             continue
-        load = _load_of(instance, assignment, trial)  # earlier repairs may use the room
-        if not family_fits(instance, load, task, day) or not all(
-            clinician_fits(instance, load, task, c, day) for c in clinician_ids
-        ):
+        found = _start_on_its_day(instance, assignment, trial, task)
+        if found is None:
             continue
-        clock = _rebuild(instance, assignment, trial)
-        if not _trips_ready(instance, clock, task, day, clinician_ids):
-            continue
-        low, high = same_day_bounds(instance, assignment, trial, task, day)
-        start = clock.earliest(task, day, clinician_ids, low, high)
-        if start is None:
-            continue
+        clock, load, start = found
         _commit(instance, clock, load, assignment, trial, task, (day, clinician_ids, start))
         moved = _another_day(instance, clock, load, assignment, trial, instance.tasks[other])
         if moved is None:
@@ -620,24 +614,25 @@ def make_room(
     return None
 
 
-def _fits_without(
-    instance: Instance, on_day: Assignment, trial: dict[int, int], task: Task
-) -> bool:
-    """The checks `make_room` makes on the task's day, on that day's steps alone: the load
-    and clock of a day depend on that day's steps only, so a day that fails here fails
-    the same checks with the whole plan (which take a rebuild of every day)."""
-    day, clinician_ids = on_day[task.index]
-    trial = {i: start for i, start in trial.items() if i in on_day}
-    load = _load_of(instance, on_day, trial)
+def _start_on_its_day(
+    instance: Instance, assignment: Assignment, starts: dict[int, int], task: Task
+) -> tuple[Clock, DayLoad, int] | None:
+    """The clock and load of the steps of `assignment` with `starts` (earlier repairs may
+    use the room) and the task's first start on its own day with them, or None when the
+    family's day, a clinician's room, a trip or the clock has no place for it."""
+    day, clinician_ids = assignment[task.index]
+    starts = {i: start for i, start in starts.items() if i in assignment}
+    load = _load_of(instance, assignment, starts)
     if not family_fits(instance, load, task, day) or not all(
         clinician_fits(instance, load, task, c, day) for c in clinician_ids
     ):
-        return False
-    clock = _rebuild(instance, on_day, trial)
+        return None
+    clock = _rebuild(instance, assignment, starts)
     if not _trips_ready(instance, clock, task, day, clinician_ids):
-        return False
-    low, high = same_day_bounds(instance, on_day, trial, task, day)
-    return clock.earliest(task, day, clinician_ids, low, high) is not None
+        return None
+    low, high = same_day_bounds(instance, assignment, starts, task, day)
+    start = clock.earliest(task, day, clinician_ids, low, high)
+    return None if start is None else (clock, load, start)
 
 
 def ancestors(instance: Instance, index: int) -> list[int]:
