@@ -720,11 +720,17 @@ def checkpoint_times(start: float, deadline: float) -> list[float]:
     return times
 
 
-def focus_neighbourhood(instance: Instance, assignment: Assignment, index: int) -> set[str]:
+def focus_neighbourhood(
+    instance: Instance,
+    assignment: Assignment,
+    index: int,
+    where: tuple[int, tuple[str, ...]] | None = None,
+) -> set[str]:
     """The case of step `index` and up to `FOCUS_NEIGHBOURS` other cases with the most
     steps of its clinicians within `FOCUS_NEAR_DAYS` of its day (re-solving them too
-    makes room)."""
-    day, clinician_ids = assignment[index]
+    makes room); the day and clinicians are `where` when given (a place the step had in
+    another plan), else its own in `assignment`."""
+    day, clinician_ids = where or assignment[index]
     own = instance.tasks[index].case_id
     counts: dict[str, int] = defaultdict(int)
     for other, (other_day, other_ids) in assignment.items():

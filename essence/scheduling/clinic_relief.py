@@ -116,7 +116,8 @@ def polish(
     gives each step a clock time, until the deadline (or until it comes to rest).
 
     First each step the clock-time stage dropped is placed again anywhere in the horizon
-    with its case and the cases busiest around its prerequisites (`_around_dropped`);
+    with its case and the cases busiest around the days the day-level plan gave it and
+    its prerequisites, and around where its prerequisites are now (`_around_dropped`);
     then each case alone (`replace_cases`), beginning with the cases the clock-time stage
     changed (their steps dropped, or moved from their day in `before`, the day-level
     plan) since they lost most; then the rounds go on with the search's neighbourhoods
@@ -146,7 +147,7 @@ def polish(
         lost |= _changed_cases(instance, before, times.assignment)
     first = sorted(lost & set(draws.case_ids))
     draws.queue = [
-        *_around_dropped(instance, times),
+        *_around_dropped(instance, times, before),
         *(({c}, True) for c in [*first, *(c for c in draws.case_ids if c not in lost)]),
     ]
     stall_limit = POLISH_STALL_ROUNDS_PER_CASE * len(draws.case_ids)
@@ -165,15 +166,31 @@ def polish(
     return Times(state.assignment, state.starts, state.dropped)
 
 
-def _around_dropped(instance: Instance, times: Times) -> list[tuple[set[str], bool]]:
+def _around_dropped(
+    instance: Instance, times: Times, before: Assignment | None = None
+) -> list[tuple[set[str], bool]]:
     """For each dropped step, its case with the cases busiest around the day of each of
     its placed prerequisites (`focus_neighbourhood`), to place anywhere: a step dropped
-    for want of a clinician's time often needs another case moved to fit."""
-    rounds = []
+    for want of a clinician's time often needs another case moved to fit. With `before`
+    (the day-level plan) first around the days it gave the dropped step and its
+    prerequisites: the search chose those days, and the repair that moved a step from
+    there (with what waits for it) often left it no room; other cases moved off them
+    make room."""
+    rounds: list[tuple[set[str], bool]] = []
+
+    def add(chosen: set[str]) -> None:
+        if (chosen, True) not in rounds:
+            rounds.append((chosen, True))
+
     for index in sorted(times.dropped):
-        for pred, _ in instance.tasks[index].preds:
+        preds = [pred for pred, _ in instance.tasks[index].preds]
+        if before is not None:
+            for step in (index, *preds):
+                if step in before:
+                    add(focus_neighbourhood(instance, times.assignment, step, before[step]))
+        for pred in preds:
             if pred in times.assignment:
-                rounds.append((focus_neighbourhood(instance, times.assignment, pred), True))
+                add(focus_neighbourhood(instance, times.assignment, pred))
     return rounds
 
 

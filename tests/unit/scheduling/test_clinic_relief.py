@@ -244,3 +244,32 @@ def test_polish_places_a_dropped_step_that_needs_another_case_moved_first():
         other: (0, ("psy",)),
     }
     assert not polished.dropped and set(polished.starts) == {test, feedback, other}
+
+
+def test_a_dropped_step_is_first_tried_with_the_cases_around_its_day_level_days():
+    """The repair moved c1's test from day 1 to day 20 and then found no time for its
+    feedback (day 2 in the day-level plan). c2 is busy on day 2 (where the search wanted
+    the feedback), c3 on day 21 (near the test now): c2's case comes first, then c3's;
+    a neighbourhood found twice is tried once."""
+    from essence.scheduling.clinic_relief import _around_dropped
+
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    exam = template(step("exam", "psychologist", minutes=60))
+    instance = build_instance(
+        [case("c1", pathway), case("c2", exam), case("c3", exam)],
+        [clinician("psy", "psychologist")],
+        settings(horizon_weeks=6),
+    )
+    test, feedback, second, third = (t.index for t in instance.tasks)
+    psy = ("psy",)
+    before = {test: (1, psy), feedback: (2, psy), second: (2, psy), third: (21, psy)}
+    now = {test: (20, psy), second: (2, psy), third: (21, psy)}
+    dropped = Times(now, {}, {feedback: "no time"})
+    assert _around_dropped(instance, dropped, before) == [
+        ({"c1", "c2"}, True),
+        ({"c1", "c3"}, True),
+    ]
+    assert _around_dropped(instance, dropped) == [({"c1", "c3"}, True)]
