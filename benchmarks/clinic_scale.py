@@ -172,6 +172,21 @@ def stage_line(plan: Plan) -> str:
     )
 
 
+def new_case_line(metrics, waiting: list) -> str:
+    """The inserted case's feedback day and visit days, or which of its steps wait and why
+    (the booked plan may leave no room for them within the horizon)."""
+    if metrics.feedback_date is None:
+        first = waiting[0].reason if waiting else "no reason given"
+        return (
+            f"feedback not scheduled yet ({len(waiting)} step(s) wait; first: {first}), "
+            f"{metrics.visit_days} visit days"
+        )
+    return (
+        f"feedback {metrics.feedback_date} ({metrics.lead_days} days), "
+        f"{metrics.visit_days} visit days"
+    )
+
+
 def timed(function, *args, **kwargs):
     """Call and return (result, wall seconds)."""
     started = time.perf_counter()
@@ -211,7 +226,9 @@ def main() -> None:
     greedy, greedy_plan_s = timed(plan_clinic, cases, team, settings, use_cpsat=False)
     print(
         f"greedy list scheduler: {greedy_s * 1000:.0f} ms (whole greedy plan with clock times "
-        f"{greedy_plan_s:.2f} s), objective {greedy.greedy_objective}"
+        f"{greedy_plan_s:.2f} s), objective {greedy.greedy_objective} at day level, "
+        f"{greedy.report.objective:.0f} with clock times ({len(greedy.unscheduled)} steps not "
+        "scheduled yet)"
     )
     load_before = os.getloadavg()[0]
     plan, plan_s = timed(plan_clinic, cases, team, settings)
@@ -261,10 +278,10 @@ def main() -> None:
         and before[(a.case_id, a.step_key)] != (a.day, a.start, a.clinician_ids)
     )
     new_metrics = inserted.cases[newcomer.case_id]
+    waiting = [u for u in inserted.unscheduled if u.case_id == newcomer.case_id]
     print(
         f"insert one referral: {insert_s:.2f} s wall, {changed} booked appointments changed, "
-        f"new case feedback {new_metrics.feedback_date} ({new_metrics.lead_days} days), "
-        f"{new_metrics.visit_days} visit days (1-min load average {insert_load:.1f})"
+        f"new case {new_case_line(new_metrics, waiting)} (1-min load average {insert_load:.1f})"
     )
 
     baseline, baseline_s = timed(sequential_plan, cases, team, settings)
@@ -311,6 +328,9 @@ def main() -> None:
                 },
                 "greedy_ms": round(greedy_s * 1000, 1),
                 "greedy_plan_s": round(greedy_plan_s, 2),
+                "greedy_objective_day_level": greedy.greedy_objective,
+                "greedy_objective_clock_times": greedy.report.objective,
+                "greedy_not_scheduled": len(greedy.unscheduled),
                 "left_out": LEFT_OUT,
                 "full_plan": full,
                 "solver_seed_spread": spread,
@@ -321,6 +341,7 @@ def main() -> None:
                     "booked_changed": changed,
                     "moved": inserted.moved_count,
                     "new_case_lead_days": new_metrics.lead_days,
+                    "new_case_not_scheduled": [u.step_key for u in waiting],
                     "new_case_visit_days": new_metrics.visit_days,
                 },
                 "coordinated": {"all": coordinated_all, "both_planned": coordinated_both},
