@@ -29,7 +29,14 @@ from essence.scheduling.clinic_check import check_plan
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_planner import insert_referral, plan_clinic
-from essence.scheduling.clinic_problem import Plan, PlanningCase, PlanSettings, default_template
+from essence.scheduling.clinic_problem import (
+    CaseMetrics,
+    Plan,
+    PlanningCase,
+    PlanSettings,
+    Unscheduled,
+    default_template,
+)
 from essence.scheduling.sequential import compare_plans, sequential_plan
 
 RESULTS = Path(__file__).resolve().parent / "results" / "clinic_scale.json"
@@ -172,7 +179,7 @@ def stage_line(plan: Plan) -> str:
     )
 
 
-def new_case_line(metrics, waiting: list) -> str:
+def new_case_line(metrics: CaseMetrics, waiting: list[Unscheduled]) -> str:
     """The inserted case's feedback day and visit days, or which of its steps wait and why
     (the booked plan may leave no room for them within the horizon)."""
     if metrics.feedback_date is None:
