@@ -117,7 +117,9 @@ def polish(
 
     First each step the clock-time stage dropped is placed again anywhere in the horizon
     with its case and the cases busiest around the days the day-level plan gave it and
-    its prerequisites, and around where its prerequisites are now (`_around_dropped`);
+    its prerequisites, and around where its prerequisites are now (`_around_dropped`;
+    again every `RESCUE_EVERY_ROUNDS` rounds while one is still out, on the plan as it
+    is then, since the rounds meanwhile may have made room);
     then each case alone (`replace_cases`), beginning with the cases the clock-time stage
     changed (their steps dropped, or moved from their day in `before`, the day-level
     plan) since they lost most; then the rounds go on with the search's neighbourhoods
@@ -151,10 +153,15 @@ def polish(
         *(({c}, True) for c in [*first, *(c for c in draws.case_ids if c not in lost)]),
     ]
     stall_limit = POLISH_STALL_ROUNDS_PER_CASE * len(draws.case_ids)
+    next_rescue = [len(draws.queue) + RESCUE_EVERY_ROUNDS]
 
     def work() -> None:
         while time.perf_counter() < deadline - 0.05 and not watch.stopped:
             with state.lock:
+                if state.dropped and not draws.queue and draws.rounds >= next_rescue[0]:
+                    left = Times(state.assignment, state.starts, state.dropped)
+                    draws.queue = _around_dropped(instance, left, before)
+                    next_rescue[0] = draws.rounds + RESCUE_EVERY_ROUNDS
                 drawn = None if state.stalled >= stall_limit else draws.draw(state.assignment)
             if drawn is None:
                 return
@@ -196,6 +203,9 @@ def _around_dropped(
 
 #: `polish` stops after this many rounds per case in a row that keep nothing.
 POLISH_STALL_ROUNDS_PER_CASE = 2
+#: While a dropped step is still out, `polish` tries its rescue rounds (`_around_dropped`,
+#: on the plan as it is then) again every this many rounds.
+RESCUE_EVERY_ROUNDS = 60
 #: Times `polish` re-places a case again, kept off the days that did not pack.
 POLISH_RETRIES = 2
 

@@ -273,3 +273,36 @@ def test_a_dropped_step_is_first_tried_with_the_cases_around_its_day_level_days(
         ({"c1", "c3"}, True),
     ]
     assert _around_dropped(instance, dropped) == [({"c1", "c3"}, True)]
+
+
+def test_a_step_that_cannot_be_placed_again_stays_out_and_the_polish_ends(monkeypatch):
+    """The psychologist has an hour on Monday and Tuesday only: the test and the other
+    case's exam fill both, so the dropped feedback has no day. The rescue rounds come
+    again while it is out (here after every round); the polish still ends, before its
+    deadline, with the plan as it was and the step still out with its reason."""
+    import time
+    from datetime import timedelta
+
+    from essence.scheduling import clinic_relief
+    from tests.unit.scheduling.clinic_factories import START
+
+    monkeypatch.setattr(clinic_relief, "RESCUE_EVERY_ROUNDS", 1)
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    exam = template(step("exam", "psychologist", minutes=60))
+    away = ((START + timedelta(days=2), START + timedelta(days=27)),)
+    instance = build_instance(
+        [case("c1", pathway), case("c2", exam)],
+        [clinician("psy", "psychologist", minutes=60, absences=away)],
+        settings(horizon_weeks=4),
+    )
+    test, feedback, other = (t.index for t in instance.tasks)
+    times = clock_times(instance, {test: (0, ("psy",)), other: (1, ("psy",))}, 0.5)
+    dropped = Times(times.assignment, times.starts, {feedback: "no time"})
+    started = time.perf_counter()
+    polished = clinic_relief.polish(instance, dropped, started + 20)
+    assert time.perf_counter() - started < 15
+    assert polished.dropped == {feedback: "no time"}
+    assert polished.assignment == times.assignment
