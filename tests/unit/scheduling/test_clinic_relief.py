@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from essence.domain.family import FamilyNeeds
 from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_relief import _first_failures, clock_times_with_relief
@@ -19,6 +20,27 @@ def small_instance(**extra):
     )
     return build_instance(
         [case("c1", pathway)], [clinician("psy", "psychologist")], settings(**extra)
+    )
+
+
+def feedback_and_exam_instance(working_days: int, needs: FamilyNeeds | None = None):
+    """c1 (test -> feedback with the guardians, `needs` of its family) and c2 (one exam);
+    a psychologist with an hour a day on the first `working_days` days of a 4-week
+    horizon (away after them)."""
+    from datetime import timedelta
+
+    from tests.unit.scheduling.clinic_factories import START
+
+    pathway = template(
+        step("test", "psychologist", minutes=60),
+        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
+    )
+    exam = template(step("exam", "psychologist", minutes=60))
+    away = ((START + timedelta(days=working_days), START + timedelta(days=27)),)
+    return build_instance(
+        [case("c1", pathway, needs=needs or FamilyNeeds()), case("c2", exam)],
+        [clinician("psy", "psychologist", minutes=60, absences=away)],
+        settings(horizon_weeks=4),
     )
 
 
@@ -212,26 +234,10 @@ def test_polish_places_a_dropped_step_that_needs_another_case_moved_first():
     the second case holds; the feedback was dropped. Re-placing the first case alone
     finds no day; the polish first tries it with the cases busiest around its test."""
     import time
-    from datetime import timedelta
 
-    from essence.domain.family import FamilyNeeds
     from essence.scheduling.clinic_relief import _around_dropped, polish
-    from tests.unit.scheduling.clinic_factories import START
 
-    pathway = template(
-        step("test", "psychologist", minutes=60),
-        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
-    )
-    exam = template(step("exam", "psychologist", minutes=60))
-    away = ((START + timedelta(days=3), START + timedelta(days=27)),)
-    instance = build_instance(
-        [
-            case("c1", pathway, needs=FamilyNeeds(blocked_weekdays=frozenset({0}))),
-            case("c2", exam),
-        ],
-        [clinician("psy", "psychologist", minutes=60, absences=away)],
-        settings(horizon_weeks=4),
-    )
+    instance = feedback_and_exam_instance(3, FamilyNeeds(blocked_weekdays=frozenset({0})))
     test, feedback, other = (t.index for t in instance.tasks)
     placed = {test: (1, ("psy",)), other: (2, ("psy",))}
     times = clock_times(instance, placed, 0.5)
@@ -281,23 +287,11 @@ def test_a_step_that_cannot_be_placed_again_stays_out_and_the_polish_ends(monkey
     again while it is out (here after every round); the polish still ends, before its
     deadline, with the plan as it was and the step still out with its reason."""
     import time
-    from datetime import timedelta
 
     from essence.scheduling import clinic_relief
-    from tests.unit.scheduling.clinic_factories import START
 
     monkeypatch.setattr(clinic_relief, "RESCUE_EVERY_ROUNDS", 1)
-    pathway = template(
-        step("test", "psychologist", minutes=60),
-        step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
-    )
-    exam = template(step("exam", "psychologist", minutes=60))
-    away = ((START + timedelta(days=2), START + timedelta(days=27)),)
-    instance = build_instance(
-        [case("c1", pathway), case("c2", exam)],
-        [clinician("psy", "psychologist", minutes=60, absences=away)],
-        settings(horizon_weeks=4),
-    )
+    instance = feedback_and_exam_instance(2)
     test, feedback, other = (t.index for t in instance.tasks)
     times = clock_times(instance, {test: (0, ("psy",)), other: (1, ("psy",))}, 0.5)
     dropped = Times(times.assignment, times.starts, {feedback: "no time"})
