@@ -730,7 +730,7 @@ def focus_neighbourhood(
     steps of its clinicians within `FOCUS_NEAR_DAYS` of its day (re-solving them too
     makes room); the day and clinicians are `where` when given (a place the step had in
     another plan), else its own in `assignment`."""
-    day, clinician_ids = where or assignment[index]
+    day, clinician_ids = where if where is not None else assignment[index]
     own = instance.tasks[index].case_id
     counts: dict[str, int] = defaultdict(int)
     for other, (other_day, other_ids) in assignment.items():

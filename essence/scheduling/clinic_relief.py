@@ -153,15 +153,16 @@ def polish(
         *(({c}, True) for c in [*first, *(c for c in draws.case_ids if c not in lost)]),
     ]
     stall_limit = POLISH_STALL_ROUNDS_PER_CASE * len(draws.case_ids)
-    next_rescue = [len(draws.queue) + RESCUE_EVERY_ROUNDS]
+    next_rescue = len(draws.queue) + RESCUE_EVERY_ROUNDS
 
     def work() -> None:
+        nonlocal next_rescue
         while time.perf_counter() < deadline - 0.05 and not watch.stopped:
             with state.lock:
-                if state.dropped and not draws.queue and draws.rounds >= next_rescue[0]:
+                if state.dropped and not draws.queue and draws.rounds >= next_rescue:
                     left = Times(state.assignment, state.starts, state.dropped)
                     draws.queue = _around_dropped(instance, left, before)
-                    next_rescue[0] = draws.rounds + RESCUE_EVERY_ROUNDS
+                    next_rescue = draws.rounds + RESCUE_EVERY_ROUNDS
                 drawn = None if state.stalled >= stall_limit else draws.draw(state.assignment)
             if drawn is None:
                 return
