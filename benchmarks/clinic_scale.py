@@ -1,7 +1,8 @@
 """Benchmark 2, clinic scale: 60 open cases and an 11-person team over a 10-week horizon.
 
-Prints the full plan (wall time, gap), one new referral inserted into the booked plan and
-the coordinated plan against sequential referrals; writes results/clinic_scale.json.
+Prints the machine's speed (`python_loop_s`), the full plan (wall time, gap), one new
+referral inserted into the booked plan and the coordinated plan against sequential
+referrals; writes results/clinic_scale.json.
 It runs the product's own `plan_clinic` (what `essence schedule plan` calls) and checks
 every plan with the independent checker; it leaves out the database, audit and Prefect
 layers around it (the service tests cover those) and judges clock times only by the
@@ -194,6 +195,21 @@ def new_case_line(metrics: CaseMetrics, waiting: list[Unscheduled]) -> str:
     )
 
 
+#: Additions in the machine-speed probe (`python_loop_s`).
+SPEED_PROBE_ADDITIONS = 10_000_000
+
+
+def python_loop_s() -> float:
+    """Seconds a plain Python loop of `SPEED_PROBE_ADDITIONS` additions takes: a rough
+    figure for how fast this machine runs the planner's Python (the search lives on the
+    rounds it gets, so the gap depends on it; the README gives its figures with this)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(SPEED_PROBE_ADDITIONS):
+        total += number
+    return time.perf_counter() - started
+
+
 def timed(function, *args, **kwargs):
     """Call and return (result, wall seconds)."""
     started = time.perf_counter()
@@ -227,6 +243,11 @@ def main() -> None:
     print(
         f"workload: {len(cases)} open cases, {len(team)} clinicians, "
         f"{settings.horizon_weeks}-week horizon from {START}, {tasks} steps to place"
+    )
+    loop_s = python_loop_s()
+    print(
+        f"machine: {os.cpu_count()} cores; a Python loop of {SPEED_PROBE_ADDITIONS:,} "
+        f"additions takes {loop_s:.2f} s (the gap depends on the machine's speed)"
     )
 
     _, greedy_s = timed(greedy_schedule, instance)
@@ -332,6 +353,11 @@ def main() -> None:
                     "seed": args.seed,
                     "workers": args.workers,
                     "budget_s": args.budget_s,
+                },
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python_loop_additions": SPEED_PROBE_ADDITIONS,
+                    "python_loop_s": round(loop_s, 3),
                 },
                 "greedy_ms": round(greedy_s * 1000, 1),
                 "greedy_plan_s": round(greedy_plan_s, 2),
