@@ -46,6 +46,8 @@ LEFT_OUT = (
     "tests); clock-time quality beyond the checker's rules"
 )
 START = date(2027, 3, 22)  # Monday; the horizon holds Easter and Ascension Day
+#: Additions in the machine-speed probe (`python_loop_s`).
+SPEED_PROBE_ADDITIONS = 10_000_000
 
 
 def make_team() -> list[Clinician]:
@@ -193,10 +195,6 @@ def new_case_line(metrics: CaseMetrics, waiting: list[Unscheduled]) -> str:
         f"feedback {metrics.feedback_date} ({metrics.lead_days} days), "
         f"{metrics.visit_days} visit days"
     )
-
-
-#: Additions in the machine-speed probe (`python_loop_s`).
-SPEED_PROBE_ADDITIONS = 10_000_000
 
 
 def python_loop_s() -> float:

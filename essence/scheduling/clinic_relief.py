@@ -160,8 +160,7 @@ def polish(
         while time.perf_counter() < deadline - 0.05 and not watch.stopped:
             with state.lock:
                 if state.dropped and not draws.queue and draws.rounds >= next_rescue:
-                    left = Times(state.assignment, state.starts, state.dropped)
-                    draws.queue = _around_dropped(instance, left, before)
+                    draws.queue = _around_dropped(instance, state.times(), before)
                     next_rescue = draws.rounds + RESCUE_EVERY_ROUNDS
                 drawn = None if state.stalled >= stall_limit else draws.draw(state.assignment)
             if drawn is None:
@@ -171,7 +170,7 @@ def polish(
                 state.stalled = 0 if kept else state.stalled + 1
 
     run_in_threads([work] * max(1, threads))
-    return Times(state.assignment, state.starts, state.dropped)
+    return state.times()
 
 
 def _around_dropped(
@@ -258,6 +257,11 @@ class _Polish:
                 avoid.setdefault(index, set()).add(candidate[index][0])
             chosen |= {self.instance.tasks[i].case_id for i in missing}
         return False
+
+    def times(self) -> Times:
+        """The plan now with its clock times and dropped steps (call under the lock, or
+        when no round runs)."""
+        return Times(self.assignment, self.starts, self.dropped)
 
     def snapshot(self) -> Snapshot:
         """The plan now (call under the lock)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from essence.domain.family import FamilyNeeds
@@ -9,7 +11,14 @@ from essence.scheduling.clinic_greedy import greedy_schedule
 from essence.scheduling.clinic_instance import build_instance
 from essence.scheduling.clinic_relief import _first_failures, clock_times_with_relief
 from essence.scheduling.clinic_times import Times, clock_times
-from tests.unit.scheduling.clinic_factories import case, clinician, settings, step, template
+from tests.unit.scheduling.clinic_factories import (
+    START,
+    case,
+    clinician,
+    settings,
+    step,
+    template,
+)
 
 
 def small_instance(**extra):
@@ -27,10 +36,6 @@ def feedback_and_exam_instance(working_days: int, needs: FamilyNeeds | None = No
     """c1 (test -> feedback with the guardians, `needs` of its family) and c2 (one exam);
     a psychologist with an hour a day on the first `working_days` days of a 4-week
     horizon (away after them)."""
-    from datetime import timedelta
-
-    from tests.unit.scheduling.clinic_factories import START
-
     pathway = template(
         step("test", "psychologist", minutes=60),
         step("feedback", "psychologist", minutes=60, requires=["test"], attendees=["guardians"]),
